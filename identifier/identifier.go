@@ -1,0 +1,123 @@
+// Package identifier turns what people type and what leaks contain into
+// canonical identifiers: a CNIC, a Pakistani mobile number or a device IMEI.
+//
+// Canonical forms are the exact bytes later fed to the VOPRF:
+//
+//	cnic:<13 digits>
+//	phone:<E.164, +923XXXXXXXXX>
+//	imei:<14 digits: TAC + serial, check digit and software version dropped>
+//
+// Raw input and canonical identifiers are types of their own that redact
+// themselves in fmt, log/slog and JSON, so a value cannot reach a log or an
+// error message by accident. Errors carry a stable Reason and never the value.
+//
+// Parse reads one value, such as a form field or a spreadsheet cell; Scan
+// finds identifiers in free text, such as a chat export.
+package identifier
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Kind is the kind of an identifier.
+type Kind uint8
+
+const (
+	// Unknown asks Parse to detect the kind from the value.
+	Unknown Kind = iota
+	// CNIC is a Computerised National Identity Card number, 13 digits.
+	CNIC
+	// Phone is a Pakistani mobile number.
+	Phone
+	// IMEI is a device's International Mobile Equipment Identity.
+	IMEI
+)
+
+// Kinds lists the known kinds in a stable order.
+var Kinds = []Kind{CNIC, Phone, IMEI}
+
+// ErrUnknownKind is returned by ParseKind and Kind.UnmarshalText for a name
+// that is not a kind. It does not repeat the name: a caller that swapped its
+// arguments might have passed an identifier.
+var ErrUnknownKind = errors.New("identifier: unknown kind: want cnic, phone or imei")
+
+// String returns the kind's name as used in canonical forms and APIs: "cnic",
+// "phone", "imei", and "" for Unknown.
+func (k Kind) String() string {
+	switch k {
+	case Unknown:
+		return ""
+	case CNIC:
+		return "cnic"
+	case Phone:
+		return "phone"
+	case IMEI:
+		return "imei"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// ParseKind returns the kind named by s, case-insensitively. "" is Unknown;
+// "mobile" and "msisdn" are accepted for Phone.
+func ParseKind(s string) (Kind, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return Unknown, nil
+	case "cnic":
+		return CNIC, nil
+	case "phone", "mobile", "msisdn":
+		return Phone, nil
+	case "imei":
+		return IMEI, nil
+	}
+	return Unknown, ErrUnknownKind
+}
+
+// MarshalText implements encoding.TextMarshaler with the kind's name.
+func (k Kind) MarshalText() ([]byte, error) {
+	if k > IMEI {
+		return nil, ErrUnknownKind
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler; it accepts what
+// ParseKind accepts.
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := ParseKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
+// ID is a canonical identifier. The zero ID is no identifier. IDs are
+// comparable: equal IDs are the same identifier, so they work as map keys.
+//
+// An ID redacts itself in fmt, log/slog and JSON; only Canonical reveals it.
+type ID struct {
+	kind  Kind
+	canon string // the whole canonical form, prefix included
+}
+
+// Kind returns the identifier's kind, Unknown for the zero ID.
+func (id ID) Kind() Kind { return id.kind }
+
+// Canonical returns the canonical form, e.g. "phone:+923001234567": exactly
+// the bytes fed to the VOPRF. It is nil for the zero ID.
+func (id ID) Canonical() []byte {
+	if id.canon == "" {
+		return nil
+	}
+	return []byte(id.canon)
+}
+
+// AppendCanonical appends the canonical form to dst, for callers that hash
+// many identifiers and want to reuse a buffer.
+func (id ID) AppendCanonical(dst []byte) []byte { return append(dst, id.canon...) }
+
+// IsZero reports whether id is the zero ID.
+func (id ID) IsZero() bool { return id.canon == "" }

@@ -1,0 +1,80 @@
+package redistest
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func set(t *testing.T, u, key, val string) {
+	t.Helper()
+	c, err := client(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(context.Background(), key, val, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIsolation checks that two leases never share keys and that a keyspace
+// is empty again once its holder's test has ended.
+func TestIsolation(t *testing.T) {
+	keep := URL(t) // holds the server up across the subtests
+	var first string
+	t.Run("first", func(t *testing.T) {
+		a, b := URL(t), URL(t)
+		if a == b || a == keep || b == keep {
+			t.Fatalf("two leases got the same keyspace: %s %s %s", keep, a, b)
+		}
+		set(t, a, "k", "in-a")
+		if d := Dump(t, b); len(d) != 0 {
+			t.Fatalf("a key written through one lease shows in another: %q", d)
+		}
+		if d := Dump(t, keep); len(d) != 0 {
+			t.Fatalf("a key written through one lease shows in another: %q", d)
+		}
+		if d := Dump(t, a); !bytes.Equal(d["k"], []byte("in-a")) {
+			t.Fatalf("Dump = %q", d)
+		}
+		first = a
+	})
+	// The lease has been returned; its keyspace must be empty for whoever
+	// takes it next. (Peeking at it directly is for this test only.)
+	if d := Dump(t, first); len(d) != 0 {
+		t.Fatalf("a returned keyspace still holds %q", d)
+	}
+	t.Run("next holder", func(t *testing.T) {
+		if d := Dump(t, URL(t)); len(d) != 0 {
+			t.Fatalf("a new lease is not empty: %q", d)
+		}
+	})
+}
+
+func TestDumpTypes(t *testing.T) {
+	u := URL(t)
+	c, err := client(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	c.Set(ctx, "s", "\x00str", 0)
+	c.HSet(ctx, "h", "field", "value")
+	c.SAdd(ctx, "set", "member")
+	c.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "zmember"})
+	c.RPush(ctx, "l", "elem")
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "x", Values: []string{"xf", "xv"}})
+	d := Dump(t, u)
+	for key, want := range map[string]string{"s": "\x00str", "h": "fieldvalue", "set": "member", "z": "zmember", "l": "elem", "x": "xfxv"} {
+		if string(d[key]) != want {
+			t.Errorf("Dump[%s] = %q, want %q", key, d[key], want)
+		}
+	}
+	if UsedMemory(t, u) <= 0 {
+		t.Error("UsedMemory is not positive")
+	}
+}

@@ -1,0 +1,49 @@
+package khabardar
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestDateJSON(t *testing.T) {
+	var l Listing
+	if err := json.Unmarshal([]byte(`{"first_seen":"2025-10-01","last_seen":""}`), &l); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(l)
+	if !strings.Contains(string(b), `"first_seen":"2025-10-01","last_seen":""`) {
+		t.Fatalf("dates: %s", b)
+	}
+}
+
+func TestDecodeListings(t *testing.T) {
+	good := "id: a\ntitle: T\nsource: {kind: other}\nfirst_seen: 2025-01-01\nstatus: unknown\ncategories: [{category: other, price_pkr: 0}]\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"good", good, ""},
+		{"two documents", good + "---\n" + strings.Replace(good, "id: a", "id: b", 1), ""},
+		{"empty file", "", "no listing"},
+		{"unknown field", good + "colour: red\n", "unknown field colour"},
+		{"counts are not settable", good + "counts: {cnic: 5}\n", "unknown field counts"},
+		{"duplicate category", strings.Replace(good, "[{category: other, price_pkr: 0}]", "[{category: cdr}, {category: cdr}]", 1), "categories[1].category"},
+		{"no categories", strings.Replace(good, "categories: [{category: other, price_pkr: 0}]", "categories: []", 1), "categories"},
+		{"missing title", strings.Replace(good, "title: T", "title: ' '", 1), "title"},
+		{"missing first_seen", strings.Replace(good, "first_seen: 2025-01-01\n", "", 1), "first_seen"},
+		{"source url not http", strings.Replace(good, "{kind: other}", "{kind: other, url: \"ftp://x\"}", 1), "source.url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeListings(strings.NewReader(tt.yaml))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error %v, want one naming %q", err, tt.want)
+			case err != nil && ErrorCode(err) != EINVALID:
+				t.Fatalf("code %s", ErrorCode(err))
+			}
+		})
+	}
+}

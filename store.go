@@ -1,0 +1,151 @@
+package khabardar
+
+import (
+	"context"
+
+	"github.com/khabardar/khabardar/identifier"
+)
+
+// Layout fixes how exposures are keyed. A store is bound to one layout when it
+// is first written; opening it with another fails with ELAYOUTMISMATCH,
+// because hashes made under another key or split another way never match.
+type Layout struct {
+	KeyID       string `json:"key_id"`
+	BucketBits  int    `json:"bucket_bits"`  // multiple of 4, 4..32
+	SuffixBytes int    `json:"suffix_bytes"` // 8..32
+}
+
+// Validate reports an EINVALID error for a layout no store accepts.
+func (l Layout) Validate() error {
+	switch {
+	case l.KeyID == "":
+		return Errorf(EINVALID, "layout: key id is empty")
+	case l.BucketBits < 4 || l.BucketBits > 32 || l.BucketBits%4 != 0:
+		return Errorf(EINVALID, "layout: bucket_bits must be a multiple of 4 from 4 to 32, not %d", l.BucketBits)
+	case l.SuffixBytes < 8 || l.SuffixBytes > 32:
+		return Errorf(EINVALID, "layout: suffix_bytes must be from 8 to 32, not %d", l.SuffixBytes)
+	}
+	return nil
+}
+
+// PrefixLen is the length of a bucket prefix in hex characters.
+func (l Layout) PrefixLen() int { return l.BucketBits / 4 }
+
+// RecordSize is the size of one stored record: suffix and listing reference.
+func (l Layout) RecordSize() int { return l.SuffixBytes + RefBytes }
+
+// ValidPrefix reports whether p is a bucket prefix of this layout: exactly
+// PrefixLen lowercase hex characters.
+func (l Layout) ValidPrefix(p string) bool {
+	if len(p) != l.PrefixLen() {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Exposure is one identifier seen in a listing, as stored: the bucket prefix
+// and suffix of its VOPRF output and its kind. Nothing else about the person.
+type Exposure struct {
+	Prefix string // hex, Layout.PrefixLen characters
+	Suffix []byte // Layout.SuffixBytes bytes
+	Kind   identifier.Kind
+}
+
+// Entry is one suffix in a bucket and the listings it appears in.
+type Entry struct {
+	Suffix   []byte
+	Listings []string // listing IDs, sorted
+}
+
+// Counts holds identifier counts by kind.
+type Counts struct {
+	CNIC  int64 `json:"cnic"`
+	Phone int64 `json:"phone"`
+	IMEI  int64 `json:"imei"`
+}
+
+// Add adds n to the count of kind k.
+func (c *Counts) Add(k identifier.Kind, n int64) {
+	switch k {
+	case identifier.CNIC:
+		c.CNIC += n
+	case identifier.Phone:
+		c.Phone += n
+	case identifier.IMEI:
+		c.IMEI += n
+	}
+}
+
+// Get returns the count of kind k.
+func (c Counts) Get(k identifier.Kind) int64 {
+	switch k {
+	case identifier.CNIC:
+		return c.CNIC
+	case identifier.Phone:
+		return c.Phone
+	case identifier.IMEI:
+		return c.IMEI
+	}
+	return 0
+}
+
+// Total is the sum over all kinds.
+func (c Counts) Total() int64 { return c.CNIC + c.Phone + c.IMEI }
+
+// Plus returns c + d.
+func (c Counts) Plus(d Counts) Counts {
+	return Counts{CNIC: c.CNIC + d.CNIC, Phone: c.Phone + d.Phone, IMEI: c.IMEI + d.IMEI}
+}
+
+// Store keeps listings and their exposures. Every implementation passes the
+// contract suite in package storetest. Methods return *Error values with the
+// codes named below; any other error is an EINTERNAL or EUNAVAILABLE fault.
+type Store interface {
+	// Init binds an empty store to layout, or checks that a used store has
+	// that layout: ELAYOUTMISMATCH if not, EINVALID for an invalid layout.
+	// Every other method may be called only after Init.
+	Init(ctx context.Context, layout Layout) error
+
+	// PutListing creates a listing or replaces its metadata, keeping its
+	// exposures and counts. EINVALID if the listing fails Validate.
+	PutListing(ctx context.Context, l *Listing) error
+
+	// Listing returns one listing with its counts. ENOTFOUND if absent.
+	Listing(ctx context.Context, id string) (*Listing, error)
+
+	// Listings returns all listings with their counts, sorted by ID.
+	Listings(ctx context.Context) ([]*Listing, error)
+
+	// RemoveListing removes a listing and every reference to it from the
+	// exposures. ENOTFOUND if absent.
+	RemoveListing(ctx context.Context, id string) error
+
+	// AddExposures records that each exposure appears in the listing and
+	// returns how many were new to it, by kind. Adding an exposure the
+	// listing already has changes nothing, so re-running a file is
+	// idempotent. The listing's counts include the batch once this returns.
+	// ENOTFOUND for an unknown listing, EINVALID for a malformed exposure
+	// (the message names no value).
+	AddExposures(ctx context.Context, listingID string, batch []Exposure) (Counts, error)
+
+	// Recount recomputes a listing's counts from its stored exposures,
+	// saves and returns them. Ingest calls it last, so that counts are
+	// exact even after an earlier run was killed. ENOTFOUND if absent.
+	Recount(ctx context.Context, listingID string) (Counts, error)
+
+	// Bucket returns the entries under a prefix, sorted by suffix, each with
+	// the IDs of the listings it appears in. An empty bucket is an empty
+	// slice. EINVALID for a prefix that is not Layout.ValidPrefix.
+	Bucket(ctx context.Context, prefix string) ([]Entry, error)
+
+	// Ping reports whether the store can be reached (EUNAVAILABLE if not).
+	Ping(ctx context.Context) error
+
+	// Close releases the store.
+	Close() error
+}
