@@ -48,6 +48,34 @@ func (l Layout) ValidPrefix(p string) bool {
 	return true
 }
 
+// CheckBatch returns an EINVALID error naming the first exposure (by index,
+// never by value) that does not fit the layout. Stores call it before
+// writing any of a batch.
+func (l Layout) CheckBatch(batch []Exposure) error {
+	for i, e := range batch {
+		switch {
+		case !l.ValidPrefix(e.Prefix):
+			return Errorf(EINVALID, "exposure %d: the bucket prefix is not %d lowercase hex characters", i, l.PrefixLen())
+		case len(e.Suffix) != l.SuffixBytes:
+			return Errorf(EINVALID, "exposure %d: the suffix is not %d bytes", i, l.SuffixBytes)
+		case e.Kind != identifier.CNIC && e.Kind != identifier.Phone && e.Kind != identifier.IMEI:
+			return Errorf(EINVALID, "exposure %d: the kind is not cnic, phone or imei", i)
+		}
+	}
+	return nil
+}
+
+// CheckStored compares the layout a store was written with to l: nil when
+// they agree, else an ELAYOUTMISMATCH error saying both.
+func (l Layout) CheckStored(stored Layout) error {
+	if stored == l {
+		return nil
+	}
+	return Errorf(ELAYOUTMISMATCH,
+		"the store was written with key %s, %d bucket bits and %d suffix bytes, not key %s, %d bucket bits and %d suffix bytes; a store holds one key's hashes",
+		stored.KeyID, stored.BucketBits, stored.SuffixBytes, l.KeyID, l.BucketBits, l.SuffixBytes)
+}
+
 // Exposure is one identifier seen in a listing, as stored: the bucket prefix
 // and suffix of its VOPRF output and its kind. Nothing else about the person.
 type Exposure struct {
@@ -108,7 +136,7 @@ func (c Counts) Plus(d Counts) Counts {
 type Store interface {
 	// Init binds an empty store to layout, or checks that a used store has
 	// that layout: ELAYOUTMISMATCH if not, EINVALID for an invalid layout.
-	// Every other method may be called only after Init.
+	// Every other method may be called only after Init (EINTERNAL before).
 	Init(ctx context.Context, layout Layout) error
 
 	// PutListing creates a listing or replaces its metadata, keeping its

@@ -185,12 +185,7 @@ func (s *Store) Init(ctx context.Context, layout khabardar.Layout) error {
 			if err := json.Unmarshal(v, &stored); err != nil {
 				return err
 			}
-			if stored != layout {
-				return khabardar.Errorf(khabardar.ELAYOUTMISMATCH,
-					"the store was written with key %s, %d bucket bits and %d suffix bytes, not key %s, %d bucket bits and %d suffix bytes",
-					stored.KeyID, stored.BucketBits, stored.SuffixBytes, layout.KeyID, layout.BucketBits, layout.SuffixBytes)
-			}
-			return nil
+			return layout.CheckStored(stored)
 		}
 		v, err := json.Marshal(layout)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/khabardar/khabardar"
-	"github.com/khabardar/khabardar/identifier"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -68,15 +67,8 @@ func (s *Store) AddExposures(ctx context.Context, listingID string, batch []khab
 // keeps the sort out of it.
 func groupBatch(layout khabardar.Layout, batch []khabardar.Exposure) ([]group, error) {
 	plen, size := layout.PrefixLen(), layout.RecordSize()
-	for i, e := range batch {
-		switch {
-		case !layout.ValidPrefix(e.Prefix):
-			return nil, khabardar.Errorf(khabardar.EINVALID, "exposure %d: the bucket prefix is not %d lowercase hex characters", i, plen)
-		case len(e.Suffix) != layout.SuffixBytes:
-			return nil, khabardar.Errorf(khabardar.EINVALID, "exposure %d: the suffix is not %d bytes", i, layout.SuffixBytes)
-		case e.Kind != identifier.CNIC && e.Kind != identifier.Phone && e.Kind != identifier.IMEI:
-			return nil, khabardar.Errorf(khabardar.EINVALID, "exposure %d: the kind is not cnic, phone or imei", i)
-		}
+	if err := layout.CheckBatch(batch); err != nil {
+		return nil, err
 	}
 	if len(batch) == 0 {
 		return nil, nil

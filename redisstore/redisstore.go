@@ -152,9 +152,8 @@ func (s *Store) Init(ctx context.Context, layout khabardar.Layout) error {
 	if err := json.Unmarshal(raw, &have); err != nil {
 		return fail("init: stored layout", err)
 	}
-	if have != layout {
-		return khabardar.Errorf(khabardar.ELAYOUTMISMATCH,
-			"the store was written with key %q, %d bucket bits and %d suffix bytes", have.KeyID, have.BucketBits, have.SuffixBytes)
+	if err := layout.CheckStored(have); err != nil {
+		return err
 	}
 	// Saves a NOSCRIPT round trip on the first calls; one is handled anyway.
 	for _, sc := range allScripts {
@@ -318,15 +317,8 @@ func (s *Store) AddExposures(ctx context.Context, listingID string, batch []khab
 		return khabardar.Counts{}, err
 	}
 	// All of the batch is checked before any of it is stored.
-	for i, e := range batch {
-		switch {
-		case !layout.ValidPrefix(e.Prefix):
-			return khabardar.Counts{}, khabardar.Errorf(khabardar.EINVALID, "exposure %d: prefix is not %d lowercase hex characters", i, layout.PrefixLen())
-		case len(e.Suffix) != layout.SuffixBytes:
-			return khabardar.Counts{}, khabardar.Errorf(khabardar.EINVALID, "exposure %d: suffix is not %d bytes", i, layout.SuffixBytes)
-		case e.Kind != identifier.CNIC && e.Kind != identifier.Phone && e.Kind != identifier.IMEI:
-			return khabardar.Counts{}, khabardar.Errorf(khabardar.EINVALID, "exposure %d: unknown kind", i)
-		}
+	if err := layout.CheckBatch(batch); err != nil {
+		return khabardar.Counts{}, err
 	}
 	num, err := s.number(ctx, "add exposures", listingID)
 	if err != nil || len(batch) == 0 {
@@ -537,12 +529,8 @@ func (s *Store) Recount(ctx context.Context, listingID string) (khabardar.Counts
 		total khabardar.Counts
 	)
 	err = s.eachCountPage(ctx, func(ctx context.Context, c redis.UniversalClient, keys []string) error {
-		pipe := c.Pipeline()
-		cmds := make([]*redis.SliceCmd, len(keys))
-		for i, k := range keys {
-			cmds[i] = pipe.HMGet(ctx, k, fields...)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
+		cmds, err := hmgetAll(ctx, c, keys, fields)
+		if err != nil {
 			return err
 		}
 		var page khabardar.Counts
@@ -615,12 +603,8 @@ func (s *Store) sweep(ctx context.Context, layout khabardar.Layout, pending []st
 	}
 	dropArgs := append([]any{layout.RecordSize()}, toAny(fields)...)
 	err := s.eachCountPage(ctx, func(ctx context.Context, c redis.UniversalClient, keys []string) error {
-		pipe := c.Pipeline()
-		cmds := make([]*redis.SliceCmd, len(keys))
-		for i, k := range keys {
-			cmds[i] = pipe.HMGet(ctx, k, fields...)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
+		cmds, err := hmgetAll(ctx, c, keys, fields)
+		if err != nil {
 			return err
 		}
 		var calls []call
@@ -630,7 +614,7 @@ func (s *Store) sweep(ctx context.Context, layout khabardar.Layout, pending []st
 				calls = append(calls, call{keys: []string{bucketKey(p), countKey(p)}, args: dropArgs})
 			}
 		}
-		_, err := s.evalAll(ctx, dropScript, calls)
+		_, err = s.evalAll(ctx, dropScript, calls)
 		return err
 	})
 	if err != nil {
@@ -749,4 +733,15 @@ func unavailable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// hmgetAll reads the same fields of many count hashes in one pipeline.
+func hmgetAll(ctx context.Context, c redis.UniversalClient, keys []string, fields []string) ([]*redis.SliceCmd, error) {
+	pipe := c.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.HMGet(ctx, k, fields...)
+	}
+	_, err := pipe.Exec(ctx)
+	return cmds, err
 }

@@ -37,7 +37,7 @@ func cmdIngest(ctx context.Context, cfg *Config, args []string, stdout io.Writer
 	fs.Var(&cols, "column", "use this column, as NAME or NAME=cnic|phone|imei (repeatable; default: found by header and content)")
 	format := fs.String("format", "", "csv, tsv, jsonl, xlsx or text (default: from the file name)")
 	sheet := fs.String("sheet", "", "xlsx: read only this sheet (default: every sheet)")
-	batch := fs.Int("batch", 20_000, "exposures per store write")
+	batch := fs.Int("batch", 100_000, "exposures per store write")
 	workers := fs.Int("workers", 0, "hashing goroutines (default: one per core)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress bar on stderr (default: when stderr is a terminal)")
