@@ -176,4 +176,6 @@ type Store interface {
 
 	// Close releases the store.
 	Close() error
+
+	APIKeyStore
 }

@@ -1,36 +1,95 @@
 // Package api is Khabardar's public HTTP API on fiber v2. It is the only
-// package that imports fiber. Handlers translate HTTP to calls on the store
-// and the key; errors are *khabardar.Error values mapped to statuses in one
-// table (statusOf). Logs carry the route pattern, status and latency: never a
-// path (a bucket prefix), a body, a query or a client address.
+// package that imports fiber. Handlers translate HTTP to calls on the store,
+// the key and the rate limiter; errors are *khabardar.Error values mapped to
+// statuses in one table (statusOf). The contract is openapi.yaml, served at
+// /v1/openapi.yaml.
+//
+// Privacy: nothing from a request (a body, a blinded element, a bucket
+// prefix, a path, a client address, an API key) reaches a log line, a metric
+// label or an error message. Logs and metrics carry the route pattern
+// ("/v1/buckets/:prefix"), the status and the latency.
 package api
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	_ "embed"
 	"encoding/base64"
-	"errors"
 	"log/slog"
+	"net"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/hashing"
+	"github.com/khabardar/khabardar/ratelimit"
 )
 
-// Config is what the server needs.
+// Defaults for Config's zero values.
+const (
+	DefaultMaxBatch       = 16
+	DefaultBucketMaxAge   = 5 * time.Minute
+	DefaultPaddingRefresh = time.Minute
+	DefaultReadTimeout    = 10 * time.Second
+	DefaultWriteTimeout   = 10 * time.Second
+	DefaultIdleTimeout    = 60 * time.Second
+)
+
+// MaxBatchLimit caps every caller's batch, API keys' included: it bounds the
+// body the server reads (EvaluateBodyLimit(MaxBatchLimit) ≈ 56 KB) and the
+// CPU one request can take (about a core for 60 ms).
+const MaxBatchLimit = 1000
+
+// Config is what the server needs. Store, Key and Layout are required.
 type Config struct {
-	Store    khabardar.Store
-	Key      *hashing.Key
-	Layout   khabardar.Layout
-	MaxBatch int // most elements per evaluation request
-	Log      *slog.Logger
+	Store  khabardar.Store
+	Key    *hashing.Key
+	Layout khabardar.Layout
+
+	// APIKeys finds the key of an "Authorization: Bearer" header. Nil
+	// refuses every such header (401): a request that names a key is never
+	// served as anonymous.
+	APIKeys khabardar.APIKeyStore
+
+	// Limiter charges each request to its caller. Nil means no limits: for
+	// tests and benchmarks only; serve always sets one.
+	Limiter *ratelimit.Limiter
+
+	// MaxBatch is the most elements an anonymous caller may send in one
+	// evaluation (default 16); /v1/config publishes it. An API key's
+	// MaxBatch replaces it for that key's requests (capped at MaxBatchLimit).
+	MaxBatch int
+
+	BucketMaxAge   time.Duration // Cache-Control max-age of buckets (default 5 min)
+	PaddingRefresh time.Duration // how often the padding target is recomputed from listing counts (default 1 min)
+
+	ReadTimeout  time.Duration // whole request, body included (default 10 s)
+	WriteTimeout time.Duration // default 10 s
+	IdleTimeout  time.Duration // keep-alive connections (default 60 s)
+
+	Log *slog.Logger
 }
 
-// Server is the HTTP API.
+// Server is the HTTP API. Build it with New.
 type Server struct {
-	cfg Config
-	app *fiber.App
+	cfg     Config
+	app     *fiber.App
+	log     *slog.Logger
+	metrics *metrics
+
+	apiKeyHash *hashing.Keyed // hashes a bearer token to its stored form
+	padBlock   cipher.Block   // AES under the bucket-padding sub-key: derives dummy entries
+	bucketCC   string         // buckets' Cache-Control
+
+	padMu   sync.Mutex                // one refresh of the padding target at a time
+	padding atomic.Pointer[padTarget] // nil until first computed
 }
 
 // New builds the server and its routes.
@@ -39,31 +98,68 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.Default()
 	}
 	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = 16
+		cfg.MaxBatch = DefaultMaxBatch
 	}
-	s := &Server{cfg: cfg}
+	cfg.MaxBatch = min(cfg.MaxBatch, MaxBatchLimit)
+	orDefault := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	orDefault(&cfg.BucketMaxAge, DefaultBucketMaxAge)
+	orDefault(&cfg.PaddingRefresh, DefaultPaddingRefresh)
+	orDefault(&cfg.ReadTimeout, DefaultReadTimeout)
+	orDefault(&cfg.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
+
+	padBlock, err := aes.NewCipher(cfg.Key.SubKey("bucket-padding"))
+	if err != nil {
+		panic(err) // a 32-byte key never fails
+	}
+	s := &Server{
+		cfg:        cfg,
+		log:        cfg.Log,
+		metrics:    newMetrics(),
+		apiKeyHash: cfg.Key.Keyed("api-key"),
+		padBlock:   padBlock,
+		bucketCC:   "public, max-age=" + strconv.Itoa(int(cfg.BucketMaxAge.Seconds())),
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "khabardar",
 		DisableStartupMessage: true,
-		BodyLimit:             64 << 10,
-		ReadTimeout:           10 * time.Second,
-		WriteTimeout:          10 * time.Second,
-		IdleTimeout:           60 * time.Second,
-		ErrorHandler:          s.errorHandler,
+		Network:               "tcp", // fiber's default, tcp4, refuses IPv6 addresses
+		CaseSensitive:         true,
+		StrictRouting:         true,
+		// fasthttp reads the whole body before routing; no caller may send
+		// more than the largest batch allows. The evaluate handler then
+		// holds each caller to its own batch's limit.
+		BodyLimit:    EvaluateBodyLimit(MaxBatchLimit),
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		ErrorHandler: s.errorHandler,
 	})
-	s.app.Use(s.logRequests, securityHeaders)
+	s.app.Use(s.observe, securityHeaders)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", s.metrics.handler())
 	v1 := s.app.Group("/v1")
 	v1.Get("/config", s.config)
+	v1.Get("/openapi.yaml", openAPI)
+	v1.Post("/evaluate", s.evaluate)
+	v1.Get("/buckets/:prefix", s.bucket)
 	v1.Get("/listings", s.listings)
 	v1.Get("/listings/:id", s.listing)
-	s.app.Use(func(c *fiber.Ctx) error { return khabardar.Errorf(khabardar.ENOTFOUND, "no such endpoint") })
+	// No catch-all: fiber answers an unknown path with 404 and a known path
+	// with the wrong method with 405, and errorHandler words both.
 	return s
 }
 
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
@@ -71,93 +167,76 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // App exposes the fiber app to tests (app.Test).
 func (s *Server) App() *fiber.App { return s.app }
 
-// statusOf is the one table from error codes to HTTP statuses.
-var statusOf = map[string]int{
-	khabardar.EINVALID:        fiber.StatusBadRequest,
-	khabardar.ENOTFOUND:       fiber.StatusNotFound,
-	khabardar.ECONFLICT:       fiber.StatusConflict,
-	khabardar.EUNAVAILABLE:    fiber.StatusServiceUnavailable,
-	khabardar.ELAYOUTMISMATCH: fiber.StatusInternalServerError,
-	khabardar.EINTERNAL:       fiber.StatusInternalServerError,
-}
-
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-// errorHandler writes every error as {"error":{"code","message"}}.
-func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	var body errorBody
-	status := fiber.StatusInternalServerError
-	var fe *fiber.Error
-	if errors.As(err, &fe) { // fiber's own: body too large, method not allowed, …
-		status = fe.Code
-		body.Error.Code, body.Error.Message = fiberCode(fe.Code), fe.Message
-	} else {
-		body.Error.Code = khabardar.ErrorCode(err)
-		body.Error.Message = khabardar.ErrorMessage(err)
-		if st, ok := statusOf[body.Error.Code]; ok {
-			status = st
-		}
-	}
-	if status >= 500 {
-		// The error comes from our code or the store; it names no value.
-		s.cfg.Log.Error("request failed", "route", routeOf(c), "code", body.Error.Code, "err", err.Error())
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(status).JSON(body)
-}
-
-func fiberCode(status int) string {
-	switch status {
-	case fiber.StatusRequestEntityTooLarge:
-		return "body_too_large"
-	case fiber.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	case fiber.StatusNotFound:
-		return khabardar.ENOTFOUND
-	}
-	if status >= 500 {
-		return khabardar.EINTERNAL
-	}
-	return khabardar.EINVALID
-}
-
 // routeOf is the matched route's pattern, never the path: a path may hold a
-// bucket prefix, which narrows down whose identifier was looked up.
+// bucket prefix, which narrows down whose identifier was looked up. Beware
+// fiber's Ctx.Route: before routing (in fasthttp's error handler) it returns
+// a stand-in whose Path is the request's path; it has no handlers.
 func routeOf(c *fiber.Ctx) string {
-	if r := c.Route(); r != nil && r.Path != "/" {
-		return r.Path
+	r := c.Route()
+	switch {
+	case r == nil || len(r.Handlers) == 0:
+		return "unrouted"
+	case r.Path == "/" || r.Path == "":
+		return "unmatched" // only the middleware matched
 	}
-	return "unmatched"
+	return r.Path
 }
 
-func (s *Server) logRequests(c *fiber.Ctx) error {
-	start := time.Now()
-	err := c.Next()
-	if err != nil {
-		if herr := s.errorHandler(c, err); herr != nil {
-			return herr
-		}
+// methodOf is the request's method if it is a standard one: a label value
+// taken from the request must come from a fixed set.
+func methodOf(c *fiber.Ctx) string {
+	switch m := c.Method(); m {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+		fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace:
+		return m
 	}
-	s.cfg.Log.Info("request", "method", c.Method(), "route", routeOf(c), "status", c.Response().StatusCode(), "ms", time.Since(start).Milliseconds())
-	return nil
+	return "OTHER"
+}
+
+// observe logs and measures every routed request, turning a handler's error
+// or panic into its response first so that the status is the one sent.
+func (s *Server) observe(c *fiber.Ctx) (err error) {
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("handler panicked", "route", routeOf(c), "stack", string(debug.Stack()))
+			err = khabardar.Errorf(khabardar.EINTERNAL, "internal error")
+		}
+		if err != nil {
+			if err = s.errorHandler(c, err); err != nil {
+				return
+			}
+		}
+		route, method, status, elapsed := routeOf(c), methodOf(c), c.Response().StatusCode(), time.Since(start)
+		s.metrics.observe(route, method, status, elapsed)
+		s.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+			slog.String("method", method), slog.String("route", route), slog.Int("status", status),
+			slog.Float64("ms", float64(elapsed.Microseconds())/1000))
+	}()
+	return c.Next()
+}
+
+// securityHeaderList is set on every response. The API serves JSON, but a
+// browser may still be pointed at it: nothing may frame, script or refer.
+var securityHeaderList = [][2][]byte{
+	{[]byte("Content-Security-Policy"), []byte("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")},
+	{[]byte("Referrer-Policy"), []byte("no-referrer")},
+	{[]byte("X-Content-Type-Options"), []byte("nosniff")},
+	{[]byte("X-Frame-Options"), []byte("DENY")},
+	{[]byte("Cross-Origin-Opener-Policy"), []byte("same-origin")},
+	{[]byte("Permissions-Policy"), []byte("camera=(), microphone=(), geolocation=(), interest-cohort=()")},
 }
 
 func securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Cross-Origin-Opener-Policy", "same-origin")
-	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	h := &c.Response().Header
+	for _, kv := range securityHeaderList {
+		h.SetCanonical(kv[0], kv[1]) // already canonical: no normalising per request
+	}
 	return c.Next()
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
@@ -165,8 +244,10 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
 	defer cancel()
 	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.log.Warn("not ready: the store does not answer", "err", err.Error())
 		return khabardar.Errorf(khabardar.EUNAVAILABLE, "the store cannot be reached")
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
@@ -196,7 +277,23 @@ func (s *Server) config(c *fiber.Ctx) error {
 	})
 }
 
+//go:embed openapi.yaml
+var openAPIYAML []byte
+
+func openAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, "application/yaml; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	return c.Send(openAPIYAML)
+}
+
 func (s *Server) listings(c *fiber.Ctx) error {
+	who, err := s.caller(c)
+	if err != nil {
+		return err
+	}
+	if err := s.charge(c, ratelimit.Listing, who, 1); err != nil {
+		return err
+	}
 	ls, err := s.cfg.Store.Listings(c.UserContext())
 	if err != nil {
 		return err
@@ -205,11 +302,31 @@ func (s *Server) listings(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"listings": ls})
 }
 
+// listingID is khabardar's listing ID pattern; anything else is not found
+// without asking the store.
+var listingID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$`)
+
 func (s *Server) listing(c *fiber.Ctx) error {
-	l, err := s.cfg.Store.Listing(c.UserContext(), c.Params("id"))
+	who, err := s.caller(c)
+	if err != nil {
+		return err
+	}
+	id := c.Params("id")
+	if !listingID.MatchString(id) {
+		return errNoListing
+	}
+	if err := s.charge(c, ratelimit.Listing, who, 1); err != nil {
+		return err
+	}
+	l, err := s.cfg.Store.Listing(c.UserContext(), id)
+	if khabardar.ErrorCode(err) == khabardar.ENOTFOUND {
+		return errNoListing // the store's message names the ID, which came from the path
+	}
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
 	return c.JSON(l)
 }
+
+var errNoListing = khabardar.Errorf(khabardar.ENOTFOUND, "no such listing; GET /v1/listings lists them")

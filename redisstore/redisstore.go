@@ -15,6 +15,10 @@
 //	                            cnic, phone, imei: its counts by kind
 //	khb:{m}:removing    set     numbers of removed listings whose records are
 //	                            still being swept from the buckets
+//	khb:{m}:ak:<id>     hash    an API key: name, hash (hex), rate, max_batch,
+//	                            created, revoked (see apikey.go)
+//	khb:{m}:akh:<hash>  string  hex keyed hash of an API key's secret → its ID
+//	khb:{m}:akids       set     IDs of all API keys
 //	khb:b:{<prefix>}    string  the bucket's records, suffix‖Ref, each
 //	                            Layout.RecordSize bytes, in no order
 //	khb:n:{<prefix>}    hash    3-byte Ref → how many of the bucket's records

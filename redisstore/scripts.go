@@ -145,4 +145,4 @@ end
 return 1
 `)
 
-var allScripts = []*redis.Script{addScript, dropScript, putScript, removeScript, countsScript}
+var allScripts = []*redis.Script{addScript, dropScript, putScript, removeScript, countsScript, putAPIKeyScript, revokeAPIKeyScript}

@@ -27,6 +27,9 @@ Usage:
   khabardar listings list [--json]              list listings with identifier counts
   khabardar listings remove ID                  remove a listing and its exposures
   khabardar ingest --listing ID [flags] FILE... load identifiers from CSV/TSV, JSON lines, XLSX or text
+  khabardar apikeys create --name NAME [--rate R] [--max-batch N]   a key for a journalist or partner (shown once)
+  khabardar apikeys list [--json] | revoke ID   manage API keys
+  khabardar check [--server URL] [--json] VALUE... | -   check identifiers against a server; the value never leaves this process
 
 Store and key flags (every command):
   --data DIR        embedded store directory (KHABARDAR_DATA, default ./khabardar-data)
@@ -50,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "keys" || cmd == "listings") && len(rest) > 0 {
+	if (cmd == "keys" || cmd == "listings" || cmd == "apikeys") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	commands := map[string]func(context.Context, *Config, []string, io.Writer, *slog.Logger) error{
@@ -61,6 +64,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"listings list":   cmdListingsList,
 		"listings remove": cmdListingsRemove,
 		"ingest":          cmdIngest,
+		"apikeys create":  cmdAPIKeysCreate,
+		"apikeys list":    cmdAPIKeysList,
+		"apikeys revoke":  cmdAPIKeysRevoke,
+		"check":           cmdCheck,
 	}
 	fn, ok := commands[cmd]
 	if !ok {

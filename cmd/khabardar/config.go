@@ -6,13 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/api"
 	"github.com/khabardar/khabardar/boltstore"
 	"github.com/khabardar/khabardar/hashing"
+	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/redisstore"
 )
 
@@ -25,6 +29,15 @@ type Config struct {
 	Addr        string // KHABARDAR_ADDR: where serve listens
 	BucketBits  int    // KHABARDAR_BUCKET_BITS: see README, "Choosing bucket_bits"
 	SuffixBytes int    // KHABARDAR_SUFFIX_BYTES
+
+	// serve only. Rates are in ulule/limiter's format, "<count>-<S|M|H|D>";
+	// the defaults and their reasons are ratelimit.DefaultConfig's.
+	MaxBatch           int    // KHABARDAR_MAX_BATCH: elements per evaluation for anonymous callers (API keys have their own)
+	RateEvaluate       string // KHABARDAR_RATE_EVALUATE: evaluated elements per anonymous client
+	RateBucket         string // KHABARDAR_RATE_BUCKET: bucket requests per anonymous client
+	RateListing        string // KHABARDAR_RATE_LISTING: listing requests per anonymous client
+	RateGlobalEvaluate string // KHABARDAR_RATE_GLOBAL_EVALUATE: all anonymous evaluations together
+	TrustedProxies     string // KHABARDAR_TRUSTED_PROXIES: comma-separated CIDRs whose X-Forwarded-For is believed
 }
 
 // Defaults. DefaultBucketBits: with 16 bits a bucket is shared by about
@@ -35,28 +48,40 @@ const (
 	DefaultAddr        = "127.0.0.1:8080"
 	DefaultBucketBits  = 16
 	DefaultSuffixBytes = 8
+	DefaultMaxBatch    = api.DefaultMaxBatch
 )
 
 // newConfig returns the defaults overlaid with the environment.
 func newConfig(getenv func(string) string) (*Config, error) {
+	rates := ratelimit.DefaultConfig()
 	c := &Config{
-		DataDir:     DefaultDataDir,
-		Addr:        DefaultAddr,
-		BucketBits:  DefaultBucketBits,
-		SuffixBytes: DefaultSuffixBytes,
+		DataDir:            DefaultDataDir,
+		Addr:               DefaultAddr,
+		BucketBits:         DefaultBucketBits,
+		SuffixBytes:        DefaultSuffixBytes,
+		MaxBatch:           DefaultMaxBatch,
+		RateEvaluate:       rates.Evaluate,
+		RateBucket:         rates.Bucket,
+		RateListing:        rates.Listing,
+		RateGlobalEvaluate: rates.GlobalEvaluate,
 	}
 	str := map[string]*string{
-		"KHABARDAR_DATA":      &c.DataDir,
-		"KHABARDAR_REDIS_URL": &c.RedisURL,
-		"KHABARDAR_KEY_FILE":  &c.KeyFile,
-		"KHABARDAR_ADDR":      &c.Addr,
+		"KHABARDAR_DATA":                 &c.DataDir,
+		"KHABARDAR_REDIS_URL":            &c.RedisURL,
+		"KHABARDAR_KEY_FILE":             &c.KeyFile,
+		"KHABARDAR_ADDR":                 &c.Addr,
+		"KHABARDAR_RATE_EVALUATE":        &c.RateEvaluate,
+		"KHABARDAR_RATE_BUCKET":          &c.RateBucket,
+		"KHABARDAR_RATE_LISTING":         &c.RateListing,
+		"KHABARDAR_RATE_GLOBAL_EVALUATE": &c.RateGlobalEvaluate,
+		"KHABARDAR_TRUSTED_PROXIES":      &c.TrustedProxies,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
 			*p = v
 		}
 	}
-	ints := map[string]*int{"KHABARDAR_BUCKET_BITS": &c.BucketBits, "KHABARDAR_SUFFIX_BYTES": &c.SuffixBytes}
+	ints := map[string]*int{"KHABARDAR_BUCKET_BITS": &c.BucketBits, "KHABARDAR_SUFFIX_BYTES": &c.SuffixBytes, "KHABARDAR_MAX_BATCH": &c.MaxBatch}
 	for name, p := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -76,6 +101,58 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "server key file (env KHABARDAR_KEY_FILE; default <data>/key.json; required with --redis)")
 	fs.IntVar(&c.BucketBits, "bucket-bits", c.BucketBits, "bits of the VOPRF output that name a bucket, a multiple of 4 (env KHABARDAR_BUCKET_BITS)")
 	fs.IntVar(&c.SuffixBytes, "suffix-bytes", c.SuffixBytes, "bytes of the VOPRF output stored per identifier, at least 8 (env KHABARDAR_SUFFIX_BYTES)")
+}
+
+// registerServe adds serve's own flags to fs.
+func (c *Config) registerServe(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (env KHABARDAR_ADDR)")
+	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, fmt.Sprintf("most elements per evaluation for anonymous callers, 1 to %d; API keys have their own (env KHABARDAR_MAX_BATCH)", api.MaxBatchLimit))
+	fs.StringVar(&c.RateEvaluate, "rate-evaluate", c.RateEvaluate, "evaluated elements per anonymous client, as COUNT-S|M|H|D (env KHABARDAR_RATE_EVALUATE)")
+	fs.StringVar(&c.RateBucket, "rate-bucket", c.RateBucket, "bucket requests per anonymous client (env KHABARDAR_RATE_BUCKET)")
+	fs.StringVar(&c.RateListing, "rate-listing", c.RateListing, "listing requests per anonymous client (env KHABARDAR_RATE_LISTING)")
+	fs.StringVar(&c.RateGlobalEvaluate, "rate-global-evaluate", c.RateGlobalEvaluate, "ceiling on all anonymous evaluations together, e.g. per day (env KHABARDAR_RATE_GLOBAL_EVALUATE)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env KHABARDAR_TRUSTED_PROXIES)")
+}
+
+// serveLimits checks serve's settings and returns the rate limiter's
+// configuration (without its Redis client).
+func (c *Config) serveLimits() (ratelimit.Config, error) {
+	if c.MaxBatch < 1 || c.MaxBatch > api.MaxBatchLimit {
+		return ratelimit.Config{}, fmt.Errorf("--max-batch must be from 1 to %d, not %d", api.MaxBatchLimit, c.MaxBatch)
+	}
+	rc := ratelimit.Config{Evaluate: c.RateEvaluate, Bucket: c.RateBucket, Listing: c.RateListing, GlobalEvaluate: c.RateGlobalEvaluate}
+	for flag, r := range map[string]string{"--rate-evaluate": c.RateEvaluate, "--rate-bucket": c.RateBucket, "--rate-listing": c.RateListing, "--rate-global-evaluate": c.RateGlobalEvaluate} {
+		if _, err := ratelimit.ParseRate(r); err != nil {
+			return ratelimit.Config{}, fmt.Errorf("%s: %s", flag, khabardar.ErrorMessage(err))
+		}
+	}
+	proxies, err := parseProxies(c.TrustedProxies)
+	if err != nil {
+		return ratelimit.Config{}, err
+	}
+	rc.TrustedProxies = proxies
+	return rc, nil
+}
+
+// parseProxies parses comma-separated CIDRs; a bare address is its own /32
+// or /128.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR such as 10.0.0.0/8 or an address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // Validate checks the configuration and fills in derived defaults.

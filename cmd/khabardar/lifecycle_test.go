@@ -108,23 +108,11 @@ func TestServe(t *testing.T) {
 			return k.KeyID
 		}()
 
-		addr := freeAddr(t)
-		cmd := exec.Command(binPath, "serve", "--addr", addr)
-		cmd.Dir, cmd.Env = c.dir, c.env
-		var logs strings.Builder
-		cmd.Stderr = &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+		srv := startServe(t, c)
+		base := srv.base
+		if srv.keyID != keyID {
+			t.Fatalf("serve uses key %s, keys show says %s", srv.keyID, keyID)
 		}
-		defer cmd.Process.Kill()
-		base := "http://" + addr
-		waitFor(t, 10*time.Second, func() bool {
-			r, err := http.Get(base + "/healthz")
-			if err == nil {
-				r.Body.Close()
-			}
-			return err == nil && r.StatusCode == 200
-		})
 
 		tests := []struct {
 			name, path string
@@ -157,19 +145,9 @@ func TestServe(t *testing.T) {
 			})
 		}
 
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("serve exited with %v after SIGTERM\n%s", err, logs.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("serve did not stop on SIGTERM")
-		}
-		c.output.WriteString(logs.String())
-		if strings.Contains(logs.String(), "/v1/listings/absent") {
+		logs := srv.stop(t)
+		c.output.WriteString(logs)
+		if strings.Contains(logs, "/v1/listings/absent") {
 			t.Fatal("a request path reached the log")
 		}
 	})

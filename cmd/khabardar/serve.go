@@ -6,25 +6,59 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/api"
+	"github.com/khabardar/khabardar/ratelimit"
 )
 
 func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flags("serve", cfg, stdout)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address HOST:PORT (env KHABARDAR_ADDR)")
+	cfg.registerServe(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	limits, err := cfg.serveLimits()
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	e, err := cfg.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer e.store.Close()
-	srv := api.New(api.Config{Store: e.store, Key: e.key, Layout: e.layout, Log: log})
+
+	// With Redis the limiter counts in the same Redis, so that every
+	// replica enforces one limit; else in this process's memory.
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return khabardar.Errorf(khabardar.EINVALID, "redis URL does not parse") // the error may quote the password
+		}
+		rdb := redis.NewClient(opt)
+		defer rdb.Close()
+		limits.Redis = rdb
+	}
+	limiter, err := ratelimit.New(limits, e.key.Keyed("ip"))
+	if err != nil {
+		return err
+	}
+	srv := api.New(api.Config{
+		Store:    e.store,
+		APIKeys:  e.store,
+		Key:      e.key,
+		Layout:   e.layout,
+		Limiter:  limiter,
+		MaxBatch: cfg.MaxBatch,
+		Log:      log,
+	})
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
-	log.Info("serving", "addr", cfg.Addr, "key_id", e.key.ID(), "store", storeKind(cfg))
+	log.Info("serving", "addr", cfg.Addr, "key_id", e.key.ID(), "store", storeKind(cfg),
+		"max_batch", cfg.MaxBatch, "rate_evaluate", cfg.RateEvaluate, "rate_global_evaluate", cfg.RateGlobalEvaluate,
+		"trusted_proxies", len(limits.TrustedProxies))
 	select {
 	case err := <-errc:
 		return err

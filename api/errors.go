@@ -1,0 +1,116 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/khabardar/khabardar"
+)
+
+// Error codes of the HTTP layer, beside khabardar's own (invalid, not_found,
+// conflict, unavailable, internal, layout_mismatch). They are stable: clients
+// and tests match on them, and openapi.yaml lists them.
+const (
+	CodeMalformedJSON        = "malformed_json"         // the body is not one JSON value
+	CodeUnknownField         = "unknown_field"          // the body has a field the endpoint does not define
+	CodeEmptyBatch           = "empty_batch"            // "blinded" is empty
+	CodeBatchTooLarge        = "batch_too_large"        // more elements than the caller's max batch
+	CodeBadElement           = "bad_element"            // an element is not a valid blinded ristretto255 element
+	CodeBadPrefix            = "bad_prefix"             // a bucket prefix of the wrong form
+	CodeKeyRotated           = "key_rotated"            // the request names a key that is no longer the server's
+	CodeUnauthorized         = "unauthorized"           // a malformed, unknown or revoked API key
+	CodeRateLimited          = "rate_limited"           // over a rate limit; see Retry-After
+	CodeBodyTooLarge         = "body_too_large"         // the body is over the caller's limit
+	CodeUnsupportedMediaType = "unsupported_media_type" // the body is not application/json
+	CodeMethodNotAllowed     = "method_not_allowed"     // the route exists for another method
+	CodeRequestTimeout       = "request_timeout"        // the request did not arrive in time
+	CodeHeadersTooLarge      = "headers_too_large"      // the request headers are too large
+)
+
+// statusOf is the one table from error codes to HTTP statuses. A code not in
+// it is a 500.
+var statusOf = map[string]int{
+	khabardar.EINVALID:        http.StatusBadRequest,
+	CodeMalformedJSON:         http.StatusBadRequest,
+	CodeUnknownField:          http.StatusBadRequest,
+	CodeEmptyBatch:            http.StatusBadRequest,
+	CodeBatchTooLarge:         http.StatusBadRequest,
+	CodeBadElement:            http.StatusBadRequest,
+	CodeBadPrefix:             http.StatusBadRequest,
+	CodeUnauthorized:          http.StatusUnauthorized,
+	khabardar.ENOTFOUND:       http.StatusNotFound,
+	CodeMethodNotAllowed:      http.StatusMethodNotAllowed,
+	CodeRequestTimeout:        http.StatusRequestTimeout,
+	khabardar.ECONFLICT:       http.StatusConflict,
+	CodeKeyRotated:            http.StatusConflict,
+	CodeBodyTooLarge:          http.StatusRequestEntityTooLarge,
+	CodeUnsupportedMediaType:  http.StatusUnsupportedMediaType,
+	CodeRateLimited:           http.StatusTooManyRequests,
+	CodeHeadersTooLarge:       http.StatusRequestHeaderFieldsTooLarge,
+	khabardar.EINTERNAL:       http.StatusInternalServerError,
+	khabardar.ELAYOUTMISMATCH: http.StatusInternalServerError,
+	khabardar.EUNAVAILABLE:    http.StatusServiceUnavailable,
+}
+
+// fiberErrors turns fiber's and fasthttp's own errors (no route, wrong
+// method, body over the server's limit, …) into our codes. Their messages
+// are replaced, never passed on: fiber's "Cannot GET /v1/buckets/3fa9" names
+// the path, and fasthttp's parse errors quote the request.
+var fiberErrors = map[int]*khabardar.Error{
+	http.StatusNotFound:                    {Code: khabardar.ENOTFOUND, Message: "no such endpoint; see /v1/openapi.yaml"},
+	http.StatusMethodNotAllowed:            {Code: CodeMethodNotAllowed, Message: "the endpoint does not take this method; see /v1/openapi.yaml"},
+	http.StatusRequestEntityTooLarge:       {Code: CodeBodyTooLarge, Message: "the request body is too large"},
+	http.StatusRequestTimeout:              {Code: CodeRequestTimeout, Message: "the request did not arrive in time"},
+	http.StatusRequestHeaderFieldsTooLarge: {Code: CodeHeadersTooLarge, Message: "the request headers are too large"},
+}
+
+// errorBody is every error response: {"error":{"code","message"}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// errorHandler writes err as an error body with the status of its code.
+// Messages are *khabardar.Error messages, which never hold request data; any
+// other error becomes "internal error" and is logged.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		if known, ok := fiberErrors[fe.Code]; ok {
+			err = known
+		} else if fe.Code >= 500 {
+			err = khabardar.Errorf(khabardar.EINTERNAL, "internal error")
+		} else {
+			// fasthttp's "cannot parse the request" and the like.
+			err = khabardar.Errorf(khabardar.EINVALID, "the request cannot be parsed")
+		}
+	}
+	body := errorBody{Error: errorDetail{Code: khabardar.ErrorCode(err), Message: khabardar.ErrorMessage(err)}}
+	status, ok := statusOf[body.Error.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		// Our code and the stores name operations, never values.
+		s.log.Error("request failed", "route", routeOf(c), "code", body.Error.Code, "err", err.Error())
+	}
+	if status == http.StatusUnauthorized {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="khabardar"`)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if routeOf(c) == "unrouted" {
+		// fasthttp refused the request before routing (body over the
+		// server's limit, unparsable head): observe never sees it.
+		s.metrics.observe("unrouted", "OTHER", status, 0)
+		s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("route", "unrouted"), slog.Int("status", status))
+	}
+	return c.Status(status).JSON(body)
+}

@@ -1,0 +1,249 @@
+package api
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/identifier"
+	"github.com/khabardar/khabardar/ratelimit"
+)
+
+// Encodings of ristretto255 elements for the table.
+const (
+	// generator is the ristretto255 base point: a valid element.
+	generator = "4vKuCmq8TnGohKlhxQBRX1jjC2qlgt2NtqZZReCNLXY"
+	// nonCanonical is p = 2^255-19 little-endian, an out-of-range encoding of 0.
+	nonCanonical = "7f_______________________________________38"
+)
+
+var (
+	identity    = base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+	negative    = base64.RawURLEncoding.EncodeToString(append([]byte{1}, make([]byte, 31)...)) // odd s: "negative", refused
+	bytes31     = base64.RawURLEncoding.EncodeToString(make([]byte, 31))
+	bytes33     = base64.RawURLEncoding.EncodeToString(append([]byte{2}, make([]byte, 32)...))
+	withPadding = base64.URLEncoding.EncodeToString(make([]byte, 31)) + "=" // 44 characters
+)
+
+// trailingBits is generator with non-zero unused bits in its last
+// character: it decodes to the same bytes under lenient base64.
+func trailingBits() string {
+	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", generator[42])
+	return generator[:42] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last|1])
+}
+
+// standardAlphabet returns a valid element's encoding in the standard
+// base64 alphabet ('+' and '/' for '-' and '_').
+func standardAlphabet(t *testing.T, e *env) string {
+	for i := 0; ; i++ {
+		_, _, els := e.blind(mustID(t, identifier.Phone, fmt.Sprintf("0300-%07d", i)))
+		if s := els[0]; strings.ContainsAny(s, "-_") {
+			return strings.NewReplacer("-", "+", "_", "/").Replace(s)
+		}
+	}
+}
+
+// TestMalformedRequests sends requests that must each be refused with a given
+// status and code, then checks that none of them was charged to the caller's
+// quota and that the server is still ready.
+func TestMalformedRequests(t *testing.T) {
+	e := newEnv(t, func(c *Config, rc *ratelimit.Config) {
+		rc.Evaluate, rc.Bucket, rc.Listing = "100-H", "100-H", "100-H"
+	})
+	e.ingest("known", mustID(t, identifier.Phone, "0300-1234567"))
+	e.addAPIKey("ak_revoked", "revoked-secret-0123456789", "1000-H", 64, true)
+
+	kid := e.key.ID()
+	ev := func(elements ...string) string { return e.evaluateBody(elements...) }
+	many := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = generator
+		}
+		return out
+	}
+	json := "application/json"
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string   // for POST; "" sends none
+		header      []string // name, value pairs
+		body        string
+		status      int
+		code        string
+	}{
+		// Media type and size.
+		{name: "text/plain", method: "POST", path: "/v1/evaluate", contentType: "text/plain", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
+		{name: "no content type", method: "POST", path: "/v1/evaluate", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
+		{name: "form content type", method: "POST", path: "/v1/evaluate", contentType: "application/x-www-form-urlencoded", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
+		{name: "json-patch content type", method: "POST", path: "/v1/evaluate", contentType: "application/json-patch+json", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
+		{name: "over the anonymous body limit", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(many(40)...), status: 413, code: CodeBodyTooLarge},
+		// JSON syntax.
+		{name: "no body", method: "POST", path: "/v1/evaluate", contentType: json, body: "", status: 400, code: CodeMalformedJSON},
+		{name: "whitespace only", method: "POST", path: "/v1/evaluate", contentType: json, body: " \n\t", status: 400, code: CodeMalformedJSON},
+		{name: "truncated", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":["`, status: 400, code: CodeMalformedJSON},
+		{name: "unquoted names", method: "POST", path: "/v1/evaluate", contentType: json, body: `{key_id:"` + kid + `"}`, status: 400, code: CodeMalformedJSON},
+		{name: "trailing garbage", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "x", status: 400, code: CodeMalformedJSON},
+		{name: "trailing object", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "{}", status: 400, code: CodeMalformedJSON},
+		{name: "trailing bracket", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "]", status: 400, code: CodeMalformedJSON},
+		{name: "unclosed deep nesting", method: "POST", path: "/v1/evaluate", contentType: json, body: strings.Repeat("[", 1300), status: 400, code: CodeMalformedJSON},
+		{name: "invalid escape", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"\x"}`, status: 400, code: CodeMalformedJSON},
+		// Shape.
+		{name: "null", method: "POST", path: "/v1/evaluate", contentType: json, body: "null", status: 400, code: khabardar.EINVALID},
+		{name: "array", method: "POST", path: "/v1/evaluate", contentType: json, body: "[]", status: 400, code: khabardar.EINVALID},
+		{name: "string", method: "POST", path: "/v1/evaluate", contentType: json, body: `"` + generator + `"`, status: 400, code: khabardar.EINVALID},
+		{name: "deep nesting", method: "POST", path: "/v1/evaluate", contentType: json, body: strings.Repeat("[", 650) + strings.Repeat("]", 650), status: 400, code: khabardar.EINVALID},
+		{name: "deep nesting in key_id", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, status: 400, code: khabardar.EINVALID},
+		{name: "key_id a number", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":1,"blinded":["` + generator + `"]}`, status: 400, code: khabardar.EINVALID},
+		{name: "key_id null", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":null,"blinded":["` + generator + `"]}`, status: 400, code: khabardar.EINVALID},
+		{name: "no key_id", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"blinded":["` + generator + `"]}`, status: 400, code: khabardar.EINVALID},
+		{name: "no blinded", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `"}`, status: 400, code: khabardar.EINVALID},
+		{name: "blinded a string", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":"` + generator + `"}`, status: 400, code: khabardar.EINVALID},
+		{name: "blinded an object", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":{}}`, status: 400, code: khabardar.EINVALID},
+		{name: "duplicate key_id", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"x","key_id":"` + kid + `","blinded":["` + generator + `"]}`, status: 400, code: khabardar.EINVALID},
+		{name: "duplicate blinded", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":[],"blinded":["` + generator + `"]}`, status: 400, code: khabardar.EINVALID},
+		{name: "unknown field", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":["` + generator + `"],"mode":"oprf"}`, status: 400, code: CodeUnknownField},
+		{name: "field in other case", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"KEY_ID":"` + kid + `","blinded":["` + generator + `"]}`, status: 400, code: CodeUnknownField},
+		// Batch.
+		{name: "empty batch", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(), status: 400, code: CodeEmptyBatch},
+		{name: "batch of max+1", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(many(17)...), status: 400, code: CodeBatchTooLarge},
+		{name: "wrong key_id", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"0000000000000000","blinded":["` + generator + `"]}`, status: 409, code: CodeKeyRotated},
+		// Elements.
+		{name: "element a number", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":[1]}`, status: 400, code: CodeBadElement},
+		{name: "element nested deep", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, status: 400, code: CodeBadElement},
+		{name: "base64 with padding", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(withPadding), status: 400, code: CodeBadElement},
+		{name: "standard base64 alphabet", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(standardAlphabet(t, e)), status: 400, code: CodeBadElement},
+		{name: "non-zero trailing bits", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(trailingBits()), status: 400, code: CodeBadElement},
+		{name: "newline inside", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator[:20] + "\n" + generator[21:]), status: 400, code: CodeBadElement},
+		{name: "31 bytes", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(bytes31), status: 400, code: CodeBadElement},
+		{name: "33 bytes", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(bytes33), status: 400, code: CodeBadElement},
+		{name: "empty element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(""), status: 400, code: CodeBadElement},
+		{name: "identity element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(identity), status: 400, code: CodeBadElement},
+		{name: "non-canonical element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(nonCanonical), status: 400, code: CodeBadElement},
+		{name: "negative element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(negative), status: 400, code: CodeBadElement},
+		{name: "bad element after good ones", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator, generator, identity), status: 400, code: CodeBadElement},
+		// Authorization (on a well-formed request).
+		{name: "Basic auth", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Basic dXNlcjpwYXNz"}, body: ev(generator), status: 401, code: CodeUnauthorized},
+		{name: "Bearer without token", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer "}, body: ev(generator), status: 401, code: CodeUnauthorized},
+		{name: "bare token", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "revoked-secret-0123456789"}, body: ev(generator), status: 401, code: CodeUnauthorized},
+		{name: "token with a space", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer abc def"}, body: ev(generator), status: 401, code: CodeUnauthorized},
+		{name: "token too long", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer " + strings.Repeat("a", 300)}, body: ev(generator), status: 401, code: CodeUnauthorized},
+		{name: "empty Authorization", method: "GET", path: "/v1/buckets/abcd", header: []string{"Authorization", ""}, status: 401, code: CodeUnauthorized},
+		{name: "two Authorization headers", method: "GET", path: "/v1/listings", header: []string{"Authorization", "Bearer revoked-secret-0123456789", "Authorization", "Bearer other"}, status: 401, code: CodeUnauthorized},
+		{name: "unknown key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer no-such-key-0123456789"}, body: ev(generator), status: 401, code: CodeUnauthorized},
+		{name: "revoked key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer revoked-secret-0123456789"}, body: ev(generator), status: 401, code: CodeUnauthorized},
+		{name: "revoked key on a bucket", method: "GET", path: "/v1/buckets/abcd", header: []string{"Authorization", "bearer revoked-secret-0123456789"}, status: 401, code: CodeUnauthorized},
+		// Bucket prefixes.
+		{name: "prefix too short", method: "GET", path: "/v1/buckets/abc", status: 400, code: CodeBadPrefix},
+		{name: "prefix too long", method: "GET", path: "/v1/buckets/abcde", status: 400, code: CodeBadPrefix},
+		{name: "prefix uppercase", method: "GET", path: "/v1/buckets/ABCD", status: 400, code: CodeBadPrefix},
+		{name: "prefix not hex", method: "GET", path: "/v1/buckets/wxyz", status: 400, code: CodeBadPrefix},
+		{name: "prefix ..", method: "GET", path: "/v1/buckets/..", status: 400, code: CodeBadPrefix},
+		{name: "prefix percent-encoded dots", method: "GET", path: "/v1/buckets/%2e%2e", status: 400, code: CodeBadPrefix},
+		{name: "prefix percent-encoded hex", method: "GET", path: "/v1/buckets/%61bcd", status: 400, code: CodeBadPrefix},
+		{name: "prefix with a query", method: "GET", path: "/v1/buckets/ab?cd", status: 400, code: CodeBadPrefix},
+		{name: "no prefix", method: "GET", path: "/v1/buckets/", status: 404, code: khabardar.ENOTFOUND},
+		{name: "dot segment out", method: "GET", path: "/v1/buckets/../config", status: 404, code: khabardar.ENOTFOUND},
+		// Routes and methods.
+		{name: "unknown route", method: "GET", path: "/v2/nothing", status: 404, code: khabardar.ENOTFOUND},
+		{name: "route in upper case", method: "GET", path: "/V1/CONFIG", status: 404, code: khabardar.ENOTFOUND},
+		{name: "trailing slash", method: "GET", path: "/v1/config/", status: 404, code: khabardar.ENOTFOUND},
+		{name: "listing ID not an ID", method: "GET", path: "/v1/listings/Not_An_ID", status: 404, code: khabardar.ENOTFOUND},
+		{name: "GET evaluate", method: "GET", path: "/v1/evaluate", status: 405, code: CodeMethodNotAllowed},
+		{name: "POST bucket", method: "POST", path: "/v1/buckets/abcd", contentType: json, body: "{}", status: 405, code: CodeMethodNotAllowed},
+		{name: "DELETE listings", method: "DELETE", path: "/v1/listings", status: 405, code: CodeMethodNotAllowed},
+		{name: "PUT config", method: "PUT", path: "/v1/config", contentType: json, body: "{}", status: 405, code: CodeMethodNotAllowed},
+	}
+	if len(tests) < 30 {
+		t.Fatalf("only %d cases", len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				req.Header.Add(tt.header[i], tt.header[i+1])
+			}
+			r := e.do(req)
+			if r.status != tt.status || r.code() != tt.code {
+				t.Fatalf("%s %s: %d %s, want %d %s", tt.method, tt.path, r.status, r.body, tt.status, tt.code)
+			}
+			if r.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("an error is cacheable: Cache-Control %q", r.header.Get("Cache-Control"))
+			}
+			if r.status == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("401 without WWW-Authenticate: Bearer")
+			}
+		})
+	}
+
+	// Nothing above was charged: the first valid requests find all of
+	// their quota left.
+	if r := e.post("/v1/evaluate", ev(generator)); r.status != 200 || r.header.Get("X-RateLimit-Remaining") != "99" {
+		t.Fatalf("evaluate after the malformed requests: %d, %s remaining (want 99): %s", r.status, r.header.Get("X-RateLimit-Remaining"), r.body)
+	}
+	if r := e.get("/v1/buckets/abcd"); r.status != 200 || r.header.Get("X-RateLimit-Remaining") != "99" {
+		t.Fatalf("bucket after the malformed requests: %d, %s remaining (want 99)", r.status, r.header.Get("X-RateLimit-Remaining"))
+	}
+	if r := e.get("/readyz"); r.status != 200 {
+		t.Fatalf("/readyz after the malformed requests: %d %s", r.status, r.body)
+	}
+}
+
+// TestBodyOverServerLimit declares a body over the server-wide limit over
+// real HTTP: fasthttp refuses it from its Content-Length before routing, and
+// it must still be a 413 error body. (Only the head is sent: a body would
+// race the server's close against the client's writes.)
+func TestBodyOverServerLimit(t *testing.T) {
+	e := newEnv(t)
+	base := e.listen()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", EvaluateBodyLimit(MaxBatchLimit)+1)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := readResponse(t, resp)
+	if r.status != 413 || r.code() != CodeBodyTooLarge {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if r := e.get("/readyz"); r.status != 200 {
+		t.Fatalf("/readyz: %d", r.status)
+	}
+	// Headers over fasthttp's buffer: 431, and the path goes nowhere.
+	conn2, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	fmt.Fprintf(conn2, "GET /v1/buckets/beef HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n", strings.Repeat("a", 8192))
+	resp, err = http.ReadResponse(bufio.NewReader(conn2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := readResponse(t, resp); r.status != 431 || r.code() != CodeHeadersTooLarge || strings.Contains(string(r.body), "beef") {
+		t.Fatalf("huge headers: %d %s", r.status, r.body)
+	}
+	if m := e.get("/metrics"); strings.Contains(string(m.body), "beef") || strings.Contains(e.logs.String(), "beef") {
+		t.Fatal("the path of a request refused before routing reached the metrics or the log")
+	}
+	if m := e.get("/metrics"); !strings.Contains(string(m.body), `khabardar_http_requests_total{method="OTHER",route="unrouted",status="413"} 1`) {
+		t.Errorf("the refusal is not counted")
+	}
+	if !strings.Contains(e.logs.String(), `"route":"unrouted","status":413`) {
+		t.Errorf("the refusal is not logged:\n%s", e.logs.String())
+	}
+}
