@@ -295,6 +295,15 @@ func TestBucketETag(t *testing.T) {
 	if r := e.get(path, "If-None-Match", `"other"`); r.status != 200 {
 		t.Errorf("a stale ETag: %d", r.status)
 	}
+	// Another replica (or a restart) with the same key and data answers
+	// the same bytes under the same ETag.
+	other, err := New(e.cfg).App().Test(httptest.NewRequest("GET", path, nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := readResponse(t, other); o.header.Get("ETag") != etag || string(o.body) != string(r.body) {
+		t.Errorf("a second server answers ETag %s, body equal: %v", o.header.Get("ETag"), string(o.body) == string(r.body))
+	}
 
 	e.ingest("shop", phone)
 	r2 := e.get(path)
