@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/khabardar/khabardar/api"
 	"io"
 	"log/slog"
 	"strings"
@@ -25,8 +26,8 @@ import (
 const (
 	DefaultAPIKeyRate     = "10000-H"
 	DefaultAPIKeyMaxBatch = 1000
-	MaxAPIKeyBatch        = 10000
-	maxAPIKeyName         = 100 // characters
+	MaxAPIKeyBatch        = api.MaxBatchLimit // the server caps every caller there
+	maxAPIKeyName         = 100               // characters
 )
 
 // apiKeyPurpose is the hashing.Key.Keyed purpose of API key secrets. The

@@ -260,7 +260,7 @@ func TestAPIKeysUsage(t *testing.T) {
 		{"unknown period", []string{"create", "--name", "x", "--rate", "100-W"}, "--rate"},
 		{"zero rate", []string{"create", "--name", "x", "--rate", "0-H"}, "--rate"},
 		{"zero batch", []string{"create", "--name", "x", "--max-batch", "0"}, "--max-batch"},
-		{"batch over the cap", []string{"create", "--name", "x", "--max-batch", "10001"}, "--max-batch"},
+		{"batch over the cap", []string{"create", "--name", "x", "--max-batch", "1001"}, "--max-batch"},
 		{"stray argument", []string{"create", "--name", "x", "extra"}, "unexpected"},
 		{"revoke without ID", []string{"revoke"}, "exactly one"},
 		{"revoke two", []string{"revoke", "ak_1", "ak_2"}, "exactly one"},

@@ -319,13 +319,16 @@ func TestCheckUsage(t *testing.T) {
 	}
 }
 
-// runWithInput is cli.run with standard input.
+// runWithInput runs the binary with standard input (none if stdin is "").
 func (c *cli) runWithInput(stdin string, args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Dir, cmd.Env, cmd.Stdin = c.dir, c.env, strings.NewReader(stdin)
+	cmd.Dir, cmd.Env = c.dir, c.env
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -20,7 +20,9 @@ import (
 const usage = `khabardar: is my data being sold?
 
 Usage:
-  khabardar serve [--addr HOST:PORT]           run the lookup service
+  khabardar serve [--addr HOST:PORT] [--max-batch N] [--rate-evaluate R] [--rate-bucket R]
+                  [--rate-listing R] [--rate-global-evaluate R] [--trusted-proxies CIDRs]
+                                                run the lookup service
   khabardar keys init                           create the server key
   khabardar keys show [--json]                  print the public key, key id and fingerprint
   khabardar listings add FILE...                add or update listings from YAML files

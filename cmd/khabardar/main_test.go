@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/khabardar/khabardar/internal/redistest"
 )
@@ -67,21 +65,7 @@ func stores(t *testing.T, f func(t *testing.T, c *cli)) {
 
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Dir, cmd.Env = c.dir, c.env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	c.output.Write(out.Bytes())
-	c.output.Write(errb.Bytes())
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("khabardar %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errb.String(), code
+	return c.runWithInput("", args...)
 }
 
 // ok runs a command that must succeed and returns its stdout.
