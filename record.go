@@ -111,30 +111,54 @@ func CountRecords(val []byte, size int, into map[uint32]*Counts) {
 // Entries groups a bucket's records (in any order) into entries sorted by
 // suffix. name maps a listing number to its ID; a number it does not know (a
 // listing being removed) is left out, and so is a suffix left with none.
+//
+// It is on the path of every uncached bucket request, so it makes three
+// allocations whatever the bucket's size: the entries share one copy of val
+// for their suffixes and one array for their listing IDs. Stores keep values
+// sorted, so the sort is usually skipped.
 func Entries(val []byte, size int, name func(num uint32) (string, bool)) []Entry {
-	val = SortRecords(slices.Clone(val), size)
+	n := len(val) / size
+	val = slices.Clone(val[:n*size])
+	if !recordsSorted(val, size) {
+		val = SortRecords(val, size)
+		n = len(val) / size
+	}
 	suffixLen := size - RefBytes
-	entries := []Entry{}
-	for i := 0; i+size <= len(val); i += size {
+	entries := make([]Entry, 0, n)
+	ids := make([]string, 0, n) // never grows: slices of it stay valid
+	for i := 0; i < len(val); i += size {
 		rec := val[i : i+size]
 		id, ok := name(RecordRef(rec).Listing())
 		if !ok {
 			continue
 		}
-		suffix := rec[:suffixLen]
-		if n := len(entries); n > 0 && bytes.Equal(entries[n-1].Suffix, suffix) {
-			if l := entries[n-1].Listings; l[len(l)-1] != id {
-				entries[n-1].Listings = append(l, id)
+		suffix := rec[:suffixLen:suffixLen]
+		if k := len(entries); k > 0 && bytes.Equal(entries[k-1].Suffix, suffix) {
+			// One suffix under two kinds must still list a listing once.
+			if l := entries[k-1].Listings; !slices.Contains(l, id) {
+				ids = append(ids, id) // the last entry's IDs are the last ones in ids
+				entries[k-1].Listings = ids[len(ids)-len(l)-1 : len(ids) : len(ids)]
 			}
 			continue
 		}
-		entries = append(entries, Entry{Suffix: slices.Clone(suffix), Listings: []string{id}})
+		ids = append(ids, id)
+		entries = append(entries, Entry{Suffix: suffix, Listings: ids[len(ids)-1 : len(ids) : len(ids)]})
 	}
-	for i := range entries {
-		// Records sort by listing number, not ID; and one suffix under two
-		// kinds must still list a listing once.
-		slices.Sort(entries[i].Listings)
-		entries[i].Listings = slices.Compact(entries[i].Listings)
+	for _, e := range entries {
+		if len(e.Listings) > 1 {
+			slices.Sort(e.Listings) // records sort by listing number, not ID
+		}
 	}
 	return entries
+}
+
+// recordsSorted reports whether val's records are in strictly increasing
+// order, as SortRecords leaves them.
+func recordsSorted(val []byte, size int) bool {
+	for i := size; i+size <= len(val); i += size {
+		if bytes.Compare(val[i-size:i], val[i:i+size]) >= 0 {
+			return false
+		}
+	}
+	return true
 }

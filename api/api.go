@@ -16,30 +16,36 @@ import (
 	"crypto/cipher"
 	_ "embed"
 	"encoding/base64"
+	"io/fs"
 	"log/slog"
 	"net"
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/maypok86/otter/v2"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/sms"
 )
 
 // Defaults for Config's zero values.
 const (
-	DefaultMaxBatch       = 16
-	DefaultBucketMaxAge   = 5 * time.Minute
-	DefaultPaddingRefresh = time.Minute
-	DefaultReadTimeout    = 10 * time.Second
-	DefaultWriteTimeout   = 10 * time.Second
-	DefaultIdleTimeout    = 60 * time.Second
+	DefaultMaxBatch         = 16
+	DefaultBucketMaxAge     = 5 * time.Minute
+	DefaultPaddingRefresh   = time.Minute
+	DefaultBucketCacheTTL   = time.Minute
+	DefaultBucketCacheBytes = 128 << 20
+	DefaultReadTimeout      = 10 * time.Second
+	DefaultWriteTimeout     = 10 * time.Second
+	DefaultIdleTimeout      = 60 * time.Second
 )
 
 // MaxBatchLimit caps every caller's batch, API keys' included: it bounds the
@@ -67,14 +73,38 @@ type Config struct {
 	// MaxBatch replaces it for that key's requests (capped at MaxBatchLimit).
 	MaxBatch int
 
-	BucketMaxAge   time.Duration // Cache-Control max-age of buckets (default 5 min)
-	PaddingRefresh time.Duration // how often the padding target is recomputed from listing counts (default 1 min)
+	BucketMaxAge time.Duration // Cache-Control max-age of buckets (default 5 min)
+	// BucketCacheBytes bounds the in-process cache of buckets read from the
+	// store (default 128 MiB: with 16-bit prefixes, every bucket of 1 M
+	// identifiers takes 77 MB, dummies included (measured: BenchmarkBucketParts/cache-size), of 10 M about 360 MB; negative:
+	// no cache). BucketCacheTTL is how long a bucket is served
+	// from it (default 1 min, at most BucketMaxAge): after an ingest, a
+	// replica serves the new entries within that time.
+	BucketCacheBytes int64
+	BucketCacheTTL   time.Duration
+	clock            otter.Clock   // the cache's; tests set a fake one
+	PaddingRefresh   time.Duration // how often the padding target is recomputed from listing counts (default 1 min)
 
 	ReadTimeout  time.Duration // whole request, body included (default 10 s)
 	WriteTimeout time.Duration // default 10 s
 	IdleTimeout  time.Duration // keep-alive connections (default 60 s)
 
 	Log *slog.Logger
+
+	// Site is the citizen website (site.go): New reads and compresses every
+	// file once and serves each at its own path, index.html at /. Nil
+	// serves the API only.
+	Site fs.FS
+
+	// SMS answers text messages (sms.Service); nil: no SMS webhooks. Each
+	// gateway's webhook is served only when its secret is set:
+	// TwilioAuthToken for POST /v1/sms/twilio, SMSSecret for
+	// /v1/sms/kannel. SMSPublicURL is this server's public base URL as
+	// the gateway calls it (scheme and host, no path), which Twilio signs.
+	SMS             *sms.Service
+	TwilioAuthToken string
+	SMSSecret       string
+	SMSPublicURL    string
 }
 
 // Server is the HTTP API. Build it with New.
@@ -88,8 +118,12 @@ type Server struct {
 	padBlock   cipher.Block   // AES under the bucket-padding sub-key: derives dummy entries
 	bucketCC   string         // buckets' Cache-Control
 
-	padMu   sync.Mutex                // one refresh of the padding target at a time
-	padding atomic.Pointer[padTarget] // nil until first computed
+	padMu     sync.Mutex                // one refresh of the padding target at a time
+	padding   atomic.Pointer[padTarget] // nil until first computed
+	paddingAt atomic.Int64              // when padding was last computed, Unix ns
+
+	buckets      *otter.Cache[string, *bucketView] // nil: no cache
+	bucketLoader otter.Loader[string, *bucketView]
 }
 
 // New builds the server and its routes.
@@ -101,6 +135,7 @@ func New(cfg Config) *Server {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
 	cfg.MaxBatch = min(cfg.MaxBatch, MaxBatchLimit)
+	cfg.SMSPublicURL = strings.TrimRight(cfg.SMSPublicURL, "/")
 	orDefault := func(d *time.Duration, def time.Duration) {
 		if *d <= 0 {
 			*d = def
@@ -108,6 +143,11 @@ func New(cfg Config) *Server {
 	}
 	orDefault(&cfg.BucketMaxAge, DefaultBucketMaxAge)
 	orDefault(&cfg.PaddingRefresh, DefaultPaddingRefresh)
+	orDefault(&cfg.BucketCacheTTL, DefaultBucketCacheTTL)
+	cfg.BucketCacheTTL = min(cfg.BucketCacheTTL, cfg.BucketMaxAge)
+	if cfg.BucketCacheBytes == 0 {
+		cfg.BucketCacheBytes = DefaultBucketCacheBytes
+	}
 	orDefault(&cfg.ReadTimeout, DefaultReadTimeout)
 	orDefault(&cfg.WriteTimeout, DefaultWriteTimeout)
 	orDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
@@ -124,6 +164,8 @@ func New(cfg Config) *Server {
 		padBlock:   padBlock,
 		bucketCC:   "public, max-age=" + strconv.Itoa(int(cfg.BucketMaxAge.Seconds())),
 	}
+	s.buckets = s.newBucketCache()
+	s.bucketLoader = otter.LoaderFunc[string, *bucketView](s.loadBucket)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "khabardar",
 		DisableStartupMessage: true,
@@ -137,9 +179,18 @@ func New(cfg Config) *Server {
 		ReadTimeout:  cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout:  cfg.IdleTimeout,
-		ErrorHandler: s.errorHandler,
+		// A response bigger than the write buffer costs a second write
+		// syscall: with 4 KiB (fasthttp's default) a 3.5 KB bucket and its
+		// headers took two, and bucket throughput fell from 83 % to 63 % of
+		// a constant handler's. 16 KiB holds the bucket of a 10 M identifier
+		// deployment (about 14 KB) in one write. ReduceMemoryUsage returns
+		// the buffers to a pool between requests, so thousands of idle
+		// keep-alive connections from phones do not each hold 20 KiB.
+		WriteBufferSize:   16 << 10,
+		ReduceMemoryUsage: true,
+		ErrorHandler:      s.errorHandler,
 	})
-	s.app.Use(s.observe, securityHeaders)
+	s.app.Use(s.observe, securityHeaders).Name(middlewareRoute)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metrics.handler())
@@ -150,6 +201,14 @@ func New(cfg Config) *Server {
 	v1.Get("/buckets/:prefix", s.bucket)
 	v1.Get("/listings", s.listings)
 	v1.Get("/listings/:id", s.listing)
+	if s.cfg.SMS != nil && s.cfg.TwilioAuthToken != "" {
+		v1.Post("/sms/twilio", s.twilioSMS)
+	}
+	if s.cfg.SMS != nil && s.cfg.SMSSecret != "" {
+		v1.Get("/sms/kannel", s.kannelSMS)
+		v1.Post("/sms/kannel", s.kannelSMS)
+	}
+	s.mountSite() // after the API: fiber matches in order, so no site file shadows an endpoint
 	// No catch-all: fiber answers an unknown path with 404 and a known path
 	// with the wrong method with 405, and errorHandler words both.
 	return s
@@ -167,6 +226,9 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // App exposes the fiber app to tests (app.Test).
 func (s *Server) App() *fiber.App { return s.app }
 
+// middlewareRoute names the route of the middleware every request passes.
+const middlewareRoute = "middleware"
+
 // routeOf is the matched route's pattern, never the path: a path may hold a
 // bucket prefix, which narrows down whose identifier was looked up. Beware
 // fiber's Ctx.Route: before routing (in fasthttp's error handler) it returns
@@ -176,7 +238,7 @@ func routeOf(c *fiber.Ctx) string {
 	switch {
 	case r == nil || len(r.Handlers) == 0:
 		return "unrouted"
-	case r.Path == "/" || r.Path == "":
+	case r.Name == middlewareRoute: // by name: the site's index route is "/" too
 		return "unmatched" // only the middleware matched
 	}
 	return r.Path
@@ -209,22 +271,39 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 		}
 		route, method, status, elapsed := routeOf(c), methodOf(c), c.Response().StatusCode(), time.Since(start)
 		s.metrics.observe(route, method, status, elapsed)
-		s.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+		s.log.LogAttrs(context.Background(), requestLevel(status), "request",
 			slog.String("method", method), slog.String("route", route), slog.Int("status", status),
 			slog.Float64("ms", float64(elapsed.Microseconds())/1000))
 	}()
 	return c.Next()
 }
 
+// requestLevel is the level of a request's log line. Every request is
+// counted and timed in /metrics; a line per successful one, tens of
+// thousands a second under load, would cost as much CPU as a bucket lookup
+// and tell an operator nothing the metrics do not, so it is Debug
+// (serve --log-level debug). Refusals are Info, failures Warn.
+func requestLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelWarn
+	case status >= 400:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
 // securityHeaderList is set on every response. The API serves JSON, but a
 // browser may still be pointed at it: nothing may frame, script or refer.
 var securityHeaderList = [][2][]byte{
-	{[]byte("Content-Security-Policy"), []byte("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")},
+	// An API response is data, never a document: it may load and run
+	// nothing (the website's pages get siteCSP instead).
+	{[]byte("Content-Security-Policy"), []byte("default-src 'none'; frame-ancestors 'none'; sandbox")},
 	{[]byte("Referrer-Policy"), []byte("no-referrer")},
 	{[]byte("X-Content-Type-Options"), []byte("nosniff")},
 	{[]byte("X-Frame-Options"), []byte("DENY")},
 	{[]byte("Cross-Origin-Opener-Policy"), []byte("same-origin")},
-	{[]byte("Permissions-Policy"), []byte("camera=(), microphone=(), geolocation=(), interest-cohort=()")},
+	{[]byte("Permissions-Policy"), []byte("camera=(), microphone=(), geolocation=()")},
 }
 
 func securityHeaders(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -22,6 +23,7 @@ import (
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/internal/redistest"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/sms"
 	"github.com/khabardar/khabardar/storetest"
 )
 
@@ -225,12 +227,86 @@ func TestBucketPadding(t *testing.T) {
 	}
 }
 
+// ingestExposures adds batch to the store and lets the padding target and
+// the bucket cache's TTL run out, so that responses show it.
 func (e *env) ingestExposures(listing string, batch []khabardar.Exposure) {
 	e.t.Helper()
 	if _, err := e.store.AddExposures(context.Background(), listing, batch); err != nil {
 		e.t.Fatal(err)
 	}
 	e.srv.padding.Store(nil)
+	e.clock.advance(e.srv.cfg.BucketCacheTTL)
+}
+
+// TestBucketCache checks that a replica serves a bucket from its cache for
+// BucketCacheTTL after reading it, and the store's new entries after that;
+// and that without the cache every request reads the store.
+func TestBucketCache(t *testing.T) {
+	phone := mustID(t, identifier.Phone, "0300-7654321")
+	listed := func(e *env, path string) bool {
+		t.Helper()
+		b := decodeBucket(t, e.get(path))
+		for _, en := range b.Entries {
+			if len(en.Listings) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(e *env) {
+		t.Helper()
+		x, err := e.key.Exposure(phone, e.layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := e.store.PutListing(ctx, storetest.NewListing("shop")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.AddExposures(ctx, "shop", []khabardar.Exposure{x}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("cached", func(t *testing.T) {
+		e := newEnv(t)
+		x, _ := e.key.Exposure(phone, e.layout)
+		path := "/v1/buckets/" + x.Prefix
+		if listed(e, path) {
+			t.Fatal("listed before ingest")
+		}
+		add(e)
+		e.clock.advance(e.srv.cfg.BucketCacheTTL - time.Second)
+		if listed(e, path) {
+			t.Fatal("a bucket read within its TTL came from the store, not the cache")
+		}
+		if body := e.get("/metrics").body; !bytes.Contains(body, []byte(`khabardar_bucket_cache_requests_total{result="hit"} 1`)) {
+			t.Errorf("metrics do not count the hit:\n%s", body)
+		}
+		e.clock.advance(2 * time.Second)
+		if !listed(e, path) {
+			t.Fatal("the bucket's new entry is not served after the TTL")
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		e := newEnv(t, func(c *Config, _ *ratelimit.Config) { c.BucketCacheBytes = -1 })
+		x, _ := e.key.Exposure(phone, e.layout)
+		path := "/v1/buckets/" + x.Prefix
+		if listed(e, path) {
+			t.Fatal("listed before ingest")
+		}
+		add(e)
+		if !listed(e, path) {
+			t.Fatal("without a cache, the bucket's new entry is not served at once")
+		}
+	})
+	t.Run("TTL capped by max-age", func(t *testing.T) {
+		e := newEnv(t, func(c *Config, _ *ratelimit.Config) {
+			c.BucketMaxAge, c.BucketCacheTTL = 30*time.Second, time.Hour
+		})
+		if e.srv.cfg.BucketCacheTTL != 30*time.Second {
+			t.Errorf("TTL %v with max-age 30s", e.srv.cfg.BucketCacheTTL)
+		}
+	})
 }
 
 // TestPaddingTarget checks the rule's arithmetic on deployment sizes.
@@ -575,7 +651,14 @@ func TestOpenAPI(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q", doc.OpenAPI)
 	}
-	for _, route := range e.srv.App().GetRoutes(true) {
+	// With the SMS webhooks on, so that their routes are checked too.
+	svc, err := sms.New(sms.Config{Store: e.store, Key: e.key, Layout: e.layout, Limiter: e.limiter, SiteURL: "khabardar.pk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.cfg
+	cfg.SMS, cfg.TwilioAuthToken, cfg.SMSSecret, cfg.SMSPublicURL = svc, "t", "s", "https://khabardar.pk"
+	for _, route := range New(cfg).App().GetRoutes(true) {
 		if route.Method == "HEAD" || route.Path == "/" {
 			continue
 		}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -11,6 +10,7 @@ import (
 	"encoding/hex"
 	"math"
 	"slices"
+	"sort"
 	"time"
 	"unicode/utf8"
 
@@ -36,22 +36,25 @@ func (s *Server) bucket(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	entries, err := s.cfg.Store.Bucket(ctx, prefix)
-	if err != nil {
-		return err
-	}
 	target, err := s.paddingTarget(ctx)
 	if err != nil {
 		return err
 	}
-	etag := s.bucketETag(prefix, entries, target)
-	c.Set(fiber.HeaderETag, etag)
+	v, err := s.bucketView(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	p := v.pad(s, target)
+	c.Set(fiber.HeaderETag, p.etag)
 	c.Set(fiber.HeaderCacheControl, s.bucketCC)
-	if etagMatches(c.Request().Header.Peek(fiber.HeaderIfNoneMatch), etag) {
+	if etagMatches(c.Request().Header.Peek(fiber.HeaderIfNoneMatch), p.etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	c.Response().SetBodyRaw(s.renderBucket(prefix, entries, target)) // a new slice: no copy needed
+	sc := scratchPool.Get().(*scratch)
+	sc.body = s.renderBucket(sc.body[:0], v, p)
+	c.Response().SetBody(sc.body) // copies into fasthttp's own pooled buffer
+	scratchPool.Put(sc)
 	return nil
 }
 
@@ -59,22 +62,23 @@ func (s *Server) bucket(c *fiber.Ctx) error {
 // it whenever renderBucket's bytes change for the same input.
 const bucketFormat = "khabardar bucket v1\x00"
 
-// bucketETag is a strong ETag of the response renderBucket makes from the
+// computeETag is a strong ETag of the response renderBucket makes from the
 // same arguments: a hash of everything the body is a function of (the key,
 // which also fixes the dummies; the prefix; the target; the real entries),
 // so that it is known, and a 304 sent, without rendering.
-func (s *Server) bucketETag(prefix string, real []khabardar.Entry, t *padTarget) string {
-	b := make([]byte, 0, 128+len(real)*(s.cfg.Layout.SuffixBytes+24))
+func (s *Server) computeETag(v *bucketView, t *padTarget) string {
+	b := make([]byte, 0, 128+len(v.suffixes)+len(v.ids)*24)
 	b = append(b, bucketFormat...)
 	b = append(b, s.cfg.Key.ID()...)
 	b = append(b, 0)
-	b = append(b, prefix...)
+	b = append(b, v.prefix...)
 	b = binary.BigEndian.AppendUint32(b, uint32(t.entries))
 	b = binary.BigEndian.AppendUint32(b, uint32(t.bytes))
-	for _, e := range real {
-		b = append(b, e.Suffix...)
-		b = binary.AppendUvarint(b, uint64(len(e.Listings)))
-		for _, id := range e.Listings {
+	for i := range v.ends {
+		b = append(b, v.suffix(i)...)
+		ids := v.listings(i)
+		b = binary.AppendUvarint(b, uint64(len(ids)))
+		for _, id := range ids {
 			b = binary.AppendUvarint(b, uint64(len(id)))
 			b = append(b, id...)
 		}
@@ -121,10 +125,12 @@ func etagMatches(header []byte, etag string) bool {
 // for P identifiers each naming the longest listing. So every bucket of up to
 // P identifiers, whichever listings they are in, is exactly T bytes; a longer
 // response is padded to the next multiple of 512.
+//
+// Targets are compared by pointer (bucketView.etag): a refresh that finds the
+// same P and T keeps the same *padTarget.
 type padTarget struct {
 	entries int // P
 	bytes   int // T
-	at      time.Time
 }
 
 // paddingTarget returns the current target, recomputing it from the
@@ -132,7 +138,7 @@ type padTarget struct {
 // others use the previous target.
 func (s *Server) paddingTarget(ctx context.Context) (*padTarget, error) {
 	t := s.padding.Load()
-	if t != nil && time.Since(t.at) < s.cfg.PaddingRefresh {
+	if t != nil && time.Since(time.Unix(0, s.paddingAt.Load())) < s.cfg.PaddingRefresh {
 		return t, nil
 	}
 	if t != nil && !s.padMu.TryLock() {
@@ -155,7 +161,11 @@ func (s *Server) paddingTarget(ctx context.Context) (*padTarget, error) {
 		return nil, err
 	}
 	nt := s.computeTarget(ls)
+	if t != nil && *t == *nt {
+		nt = t
+	}
 	s.padding.Store(nt)
+	s.paddingAt.Store(time.Now().UnixNano())
 	s.metrics.padding.Set(float64(nt.entries))
 	return nt, nil
 }
@@ -172,7 +182,7 @@ func (s *Server) computeTarget(ls []*khabardar.Listing) *padTarget {
 	}
 	mu := float64(ids) / math.Ldexp(1, s.cfg.Layout.BucketBits)
 	p := roundUp(int(math.Ceil(mu+6*math.Sqrt(mu)+8)), 32)
-	return &padTarget{entries: p, bytes: roundUp(s.bucketSize(p)+p*w, 512), at: time.Now()}
+	return &padTarget{entries: p, bytes: roundUp(s.bucketSize(p)+p*w, 512)}
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
@@ -200,27 +210,26 @@ func (s *Server) bucketSize(n int) int {
 	return size
 }
 
-// renderBucket writes the response: the real entries and the dummies in
-// suffix order, then the padding. The same bucket content and target always
-// give the same bytes, so ETags and caches work.
-func (s *Server) renderBucket(prefix string, real []khabardar.Entry, t *padTarget) []byte {
-	n := max(t.entries, roundUp(len(real), 32))
-	dummies := s.dummies(prefix, real, n-len(real))
+// renderBucket appends the response to b: the real entries and the
+// dummies in suffix order, then the padding. The same bucket content and
+// target always give the same bytes, so ETags and caches work.
+func (s *Server) renderBucket(b []byte, v *bucketView, p *paddedView) []byte {
+	real, dummies, t := len(v.ends), p.dummies, p.target
 
-	b := make([]byte, 0, t.bytes)
+	b = slices.Grow(b, t.bytes)
 	b = append(b, `{"key_id":"`...)
 	b = append(b, s.cfg.Key.ID()...)
 	b = append(b, `","prefix":"`...)
-	b = append(b, prefix...)
+	b = append(b, v.prefix...)
 	b = append(b, `","entries":[`...)
 	sb := s.cfg.Layout.SuffixBytes
 	i, j, nd := 0, 0, len(dummies)/sb
-	for k := 0; i < len(real) || j < nd; k++ {
+	for k := 0; i < real || j < nd; k++ {
 		if k > 0 {
 			b = append(b, ',')
 		}
-		if j == nd || i < len(real) && bytes.Compare(real[i].Suffix, dummies[j*sb:(j+1)*sb]) < 0 {
-			b = appendEntry(b, real[i].Suffix, real[i].Listings)
+		if j == nd || i < real && bytes.Compare(v.suffix(i), dummies[j*sb:(j+1)*sb]) < 0 {
+			b = appendEntry(b, v.suffix(i), v.listings(i))
 			i++
 		} else {
 			b = appendEntry(b, dummies[j*sb:(j+1)*sb], nil)
@@ -251,76 +260,82 @@ func appendEntry(b, suffix []byte, listings []string) []byte {
 	return append(b, entryClose...)
 }
 
-// dummies returns n dummy suffixes, sorted and distinct from each other and
-// from the real ones, concatenated. They are the AES-256-CTR keystream under
+// dummies appends n dummy suffixes to out, sorted and distinct from each
+// other and from the real ones. They are the AES-256-CTR keystream under
 // the server's bucket-padding sub-key, from a counter block that starts with
 // the prefix, cut into suffixes: random-looking, unpredictable without the
 // server key, and the same for the same bucket every time.
-func (s *Server) dummies(prefix string, real []khabardar.Entry, n int) []byte {
+func (s *Server) dummies(out []byte, v *bucketView, n int, sc *scratch) []byte {
 	if n <= 0 {
-		return nil
+		return out
 	}
 	sb := s.cfg.Layout.SuffixBytes
 	var iv [aes.BlockSize]byte
-	copy(iv[:8], prefix) // at most 8 hex digits; the counter runs in the low half
+	copy(iv[:8], v.prefix) // at most 8 hex digits; the counter runs in the low half
 	stream := cipher.NewCTR(s.padBlock, iv[:])
-	var out []byte
 	for have := 0; have < n; have = len(out) / sb {
 		// Draw what is missing, then drop collisions: with 8-byte suffixes
 		// a second round is astronomically rare, but must stay deterministic.
 		start := len(out)
-		out = append(out, make([]byte, (n-have)*sb)...)
+		out = slices.Grow(out, (n-have)*sb)[:start+(n-have)*sb]
+		clear(out[start:])
 		stream.XORKeyStream(out[start:], out[start:])
-		out = distinct(out, sb, real)
+		out = distinct(out, sb, v.suffixes, sc)
 	}
 	return out
 }
 
 // distinct sorts the suffixes of size sb in d and drops duplicates and the
-// suffixes of real, which is sorted.
-func distinct(d []byte, sb int, real []khabardar.Entry) []byte {
+// suffixes in real (sorted, concatenated), in place.
+func distinct(d []byte, sb int, real []byte, sc *scratch) []byte {
 	if sb == 8 {
-		return distinct8(d, real)
+		return distinct8(d, real, sc)
 	}
-	type suffix struct {
-		key uint64 // the first 8 bytes, to compare without bytes.Compare
-		off int
-	}
-	ss := make([]suffix, len(d)/sb)
-	for i := range ss {
-		ss[i] = suffix{binary.BigEndian.Uint64(d[i*sb:]), i * sb}
-	}
-	slices.SortFunc(ss, func(a, b suffix) int {
-		if c := cmp.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return bytes.Compare(d[a.off:a.off+sb], d[b.off:b.off+sb])
-	})
-	out := make([]byte, 0, len(d))
+	sort.Sort(suffixes{d, sb, make([]byte, sb)})
+	out := d[:0]
 	r := 0
-	for i, x := range ss {
-		suf := d[x.off : x.off+sb]
-		if i > 0 && bytes.Equal(suf, out[len(out)-sb:]) {
+	for i := 0; i < len(d); i += sb {
+		suf := d[i : i+sb]
+		if len(out) > 0 && bytes.Equal(suf, out[len(out)-sb:]) {
 			continue
 		}
-		for r < len(real) && bytes.Compare(real[r].Suffix, suf) < 0 {
-			r++
+		for r < len(real) && bytes.Compare(real[r:r+sb], suf) < 0 {
+			r += sb
 		}
-		if r < len(real) && bytes.Equal(real[r].Suffix, suf) {
+		if r < len(real) && bytes.Equal(real[r:r+sb], suf) {
 			continue
 		}
-		out = append(out, suf...)
+		out = append(out, suf...) // out is never ahead of i: no overlap
 	}
 	return out
 }
 
+// suffixes sorts fixed-size suffixes in place.
+type suffixes struct {
+	d   []byte
+	sb  int
+	tmp []byte
+}
+
+func (x suffixes) Len() int { return len(x.d) / x.sb }
+func (x suffixes) Less(i, j int) bool {
+	return bytes.Compare(x.d[i*x.sb:(i+1)*x.sb], x.d[j*x.sb:(j+1)*x.sb]) < 0
+}
+func (x suffixes) Swap(i, j int) {
+	a, b := x.d[i*x.sb:(i+1)*x.sb], x.d[j*x.sb:(j+1)*x.sb]
+	copy(x.tmp, a)
+	copy(a, b)
+	copy(b, x.tmp)
+}
+
 // distinct8 is distinct for 8-byte suffixes, the default, sorted as
 // integers.
-func distinct8(d []byte, real []khabardar.Entry) []byte {
-	keys := make([]uint64, len(d)/8)
-	for i := range keys {
-		keys[i] = binary.BigEndian.Uint64(d[i*8:])
+func distinct8(d []byte, real []byte, sc *scratch) []byte {
+	keys := sc.keys[:0]
+	for i := 0; i+8 <= len(d); i += 8 {
+		keys = append(keys, binary.BigEndian.Uint64(d[i:]))
 	}
+	sc.keys = keys
 	slices.Sort(keys)
 	out := d[:0] // keys hold everything; d is rewritten in order
 	r := 0
@@ -328,10 +343,10 @@ func distinct8(d []byte, real []khabardar.Entry) []byte {
 		if i > 0 && k == keys[i-1] {
 			continue
 		}
-		for r < len(real) && binary.BigEndian.Uint64(real[r].Suffix) < k {
-			r++
+		for r < len(real) && binary.BigEndian.Uint64(real[r:]) < k {
+			r += 8
 		}
-		if r < len(real) && binary.BigEndian.Uint64(real[r].Suffix) == k {
+		if r < len(real) && binary.BigEndian.Uint64(real[r:]) == k {
 			continue
 		}
 		out = binary.BigEndian.AppendUint64(out, k)

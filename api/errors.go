@@ -29,6 +29,7 @@ const (
 	CodeMethodNotAllowed     = "method_not_allowed"     // the route exists for another method
 	CodeRequestTimeout       = "request_timeout"        // the request did not arrive in time
 	CodeHeadersTooLarge      = "headers_too_large"      // the request headers are too large
+	CodeForbidden            = "forbidden"              // an SMS webhook request that is not signed by the gateway
 )
 
 // statusOf is the one table from error codes to HTTP statuses. A code not in
@@ -42,6 +43,7 @@ var statusOf = map[string]int{
 	CodeBadElement:            http.StatusBadRequest,
 	CodeBadPrefix:             http.StatusBadRequest,
 	CodeUnauthorized:          http.StatusUnauthorized,
+	CodeForbidden:             http.StatusForbidden,
 	khabardar.ENOTFOUND:       http.StatusNotFound,
 	CodeMethodNotAllowed:      http.StatusMethodNotAllowed,
 	CodeRequestTimeout:        http.StatusRequestTimeout,

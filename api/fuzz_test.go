@@ -140,7 +140,7 @@ func FuzzBucketPrefix(f *testing.F) {
 		ctx.Response.Reset()
 		ctx.Request.Header.SetMethod("GET")
 		ctx.Request.SetRequestURI("/v1/buckets/" + prefix)
-		e.logs.reset()
+		e.logs.Reset()
 		h(&ctx)
 		status, body := ctx.Response.StatusCode(), ctx.Response.Body()
 		valid := e.layout.ValidPrefix(prefix)

@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,36 +19,13 @@ import (
 	"github.com/khabardar/khabardar/boltstore"
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/identifier"
+	"github.com/khabardar/khabardar/internal/logtest"
 	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/storetest"
 )
 
 // testLayout is the default deployment's layout; the key id is filled in.
 var testLayout = khabardar.Layout{BucketBits: 16, SuffixBytes: 8}
-
-// syncBuffer collects log lines from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is a server on a real embedded store in a temporary directory.
 type env struct {
@@ -57,10 +34,18 @@ type env struct {
 	store   *boltstore.Store
 	key     *hashing.Key
 	layout  khabardar.Layout
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	limiter *ratelimit.Limiter
-	cfg     Config // what srv was built with
+	clock   *fakeClock // the bucket cache's
+	cfg     Config     // what srv was built with
 }
+
+// fakeClock is a bucket cache clock that moves only when told.
+type fakeClock struct{ now atomic.Int64 }
+
+func (c *fakeClock) NowNano() int64                      { return c.now.Load() }
+func (c *fakeClock) Tick(time.Duration) <-chan time.Time { return nil } // no proactive expiry: reads check
+func (c *fakeClock) advance(d time.Duration)             { c.now.Add(int64(d)) }
 
 // newEnv builds a server with generous rate limits (so tests that are not
 // about limits never meet them); edit changes its config before New.
@@ -80,10 +65,13 @@ func newEnv(t testing.TB, edit ...func(*Config, *ratelimit.Config)) *env {
 	if err := st.Init(context.Background(), layout); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
+	clock := &fakeClock{}
+	clock.now.Store(time.Now().UnixNano())
 	cfg := Config{
 		Store: st, APIKeys: st, Key: key, Layout: layout, MaxBatch: 16,
-		Log: slog.New(slog.NewJSONHandler(logs, nil)),
+		Log:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), // every line, for the privacy scans
+		clock: clock,
 	}
 	rc := ratelimit.Config{Evaluate: "1000000-H", Bucket: "1000000-H", Listing: "1000000-H", GlobalEvaluate: "100000000-D"}
 	for _, f := range edit {
@@ -94,7 +82,7 @@ func newEnv(t testing.TB, edit ...func(*Config, *ratelimit.Config)) *env {
 			t.Fatal(err)
 		}
 	}
-	return &env{t: t, srv: New(cfg), store: st, key: key, layout: layout, logs: logs, limiter: cfg.Limiter, cfg: cfg}
+	return &env{t: t, srv: New(cfg), store: st, key: key, layout: layout, logs: logs, limiter: cfg.Limiter, clock: clock, cfg: cfg}
 }
 
 // response is a finished request.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +23,11 @@ type metrics struct {
 	evaluated prometheus.Counter
 	limited   *prometheus.CounterVec
 	padding   prometheus.Gauge
+	sms       *prometheus.CounterVec
+
+	bucketCache struct{ hit, miss prometheus.Counter }
+
+	series sync.Map // seriesKey → *series
 }
 
 func newMetrics() *metrics {
@@ -50,15 +56,44 @@ func newMetrics() *metrics {
 			Help: "Entries every bucket response is padded to (see openapi.yaml, bucket padding).",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.evaluated, m.limited, m.padding,
+	cache := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "khabardar_bucket_cache_requests_total",
+		Help: "Bucket reads by result: hit (served from the in-process cache) or miss (read from the store).",
+	}, []string{"result"})
+	m.bucketCache.hit, m.bucketCache.miss = cache.WithLabelValues("hit"), cache.WithLabelValues("miss")
+	m.sms = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "khabardar_sms_messages_total",
+		Help: "SMS messages by gateway and outcome (replied, silent: a sender over its limit, error: answered with try later).",
+	}, []string{"gateway", "outcome"})
+	m.reg.MustRegister(cache, m.sms, m.requests, m.latency, m.evaluated, m.limited, m.padding,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 func (m *metrics) observe(route, method string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+	k := seriesKey{route, method, status}
+	s, ok := m.series.Load(k)
+	if !ok {
+		// Label sets are few (routes × methods × statuses): resolve each once
+		// rather than hashing its labels on every request.
+		s, _ = m.series.LoadOrStore(k, &series{
+			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route),
+		})
+	}
+	s.(*series).requests.Inc()
+	s.(*series).latency.Observe(elapsed.Seconds())
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // handler serves the registry in Prometheus' text format.

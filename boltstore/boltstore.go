@@ -66,6 +66,8 @@ var (
 	metaBucket     = []byte("meta")     // layoutKey → the layout as JSON
 	listingsBucket = []byte("listings") // listing ID → storedListing JSON; its sequence numbers listings
 	bucketsBucket  = []byte("buckets")  // hex prefix → sorted concatenated records
+	// apikeys and apikey_hashes (apikey.go) and sms_prefs (prefs.go) are
+	// created by their first write.
 
 	layoutKey = []byte("layout")
 )

@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudflare/circl/oprf"
@@ -125,13 +127,22 @@ func derive(master []byte, purpose string, n int) []byte {
 func (k *Key) Keyed(purpose string) *Keyed { return &Keyed{key: k.SubKey(purpose)} }
 
 // Keyed is a keyed hash; see Key.Keyed. Safe for concurrent use.
-type Keyed struct{ key []byte }
+type Keyed struct {
+	key  []byte
+	macs sync.Pool // of hash.Hash: HMAC keyed once, reset per use (limiters hash every request)
+}
 
 // Sum returns HMAC-SHA256(key, data).
 func (h *Keyed) Sum(data []byte) []byte {
-	m := hmac.New(sha256.New, h.key)
+	m, _ := h.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, h.key)
+	}
 	m.Write(data)
-	return m.Sum(nil)
+	sum := m.Sum(nil)
+	m.Reset()
+	h.macs.Put(m)
+	return sum
 }
 
 // Hex returns the first 16 bytes of Sum in hex: enough against collisions for

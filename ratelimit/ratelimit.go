@@ -1,7 +1,8 @@
 // Package ratelimit limits the public API per client, per API key and, for
-// anonymous evaluations, globally. Each VOPRF evaluation is one guess at an
-// identifier, so these limits are what stands between the service and
-// someone enumerating every mobile number.
+// anonymous evaluations, globally, and the SMS channel per sender and per
+// gateway. Each VOPRF evaluation is one guess at an identifier, so these
+// limits are what stands between the service and someone enumerating every
+// mobile number.
 //
 // # Identity
 //
@@ -71,12 +72,38 @@
 // create: default 10000-H) and not by the global ceiling: keys go to known
 // journalists and partners and can be revoked. Its bucket and listing limits
 // are KeyFactor times the anonymous ones.
+//
+// # SMS
+//
+// An SMS sender is counted by the keyed hash of its number (Sender, given
+// hashing.Key.Keyed("sms-sender").Hex; anything else is refused, so a raw
+// number cannot become a counter key), and every message through a gateway
+// by the gateway's name (Gateway; a name is configuration, not a person).
+// Every message is charged, a check or not, since every one costs a reply
+// SMS. Callers charge the sender first and the gateway only if the sender's
+// limit allows, as for evaluations and the global ceiling.
+//
+//	SMSSender   10-H      per sender. Someone checking their CNIC, their number
+//	                      and their IMEI, with a typo or two, HELP and URDU, sends
+//	                      about 6 messages; 10 leaves room. Each check costs the
+//	                      sender an SMS and a SIM: one number gets 240 guesses a day.
+//	SMSGateway  36000-H   all messages through one gateway: 10 a second, about
+//	                      what one long code or a small SMPP account carries. It
+//	                      bounds the reply SMS the operator pays for and the
+//	                      guesses a SIM farm can make (864,000 a day, far below
+//	                      the 4.5×10⁸ mobile numbers).
+//
+// "One reply saying when to try again, then silence" is Notice: a second
+// counter per refused identity with a limit of 1 that ends with the window
+// that refused (at most a second later, as Reset is rounded up), so only the
+// first refusal in each window is answered.
 package ratelimit
 
 import (
 	"context"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"time"
 
 	"github.com/khabardar/khabardar"
@@ -95,6 +122,9 @@ const (
 	Evaluate Class = "evaluate" // VOPRF evaluations, counted by element
 	Bucket   Class = "bucket"   // bucket fetches
 	Listing  Class = "listing"  // listing metadata
+
+	SMSSender  Class = "sms"         // SMS messages from one sender (Sender identities)
+	SMSGateway Class = "sms-gateway" // SMS messages through one gateway (Gateway identities)
 )
 
 // Scopes name the limit a Decision comes from.
@@ -102,6 +132,9 @@ const (
 	ScopeClient = "client" // one anonymous client address
 	ScopeKey    = "key"    // one API key
 	ScopeGlobal = "global" // all anonymous evaluations
+
+	ScopeSender  = "sender"  // one SMS sender, by keyed hash
+	ScopeGateway = "gateway" // one SMS gateway
 )
 
 // KeyFactor is how many times the anonymous bucket and listing limits an API
@@ -116,6 +149,8 @@ const keyPrefix = "khb:rl"
 type Config struct {
 	Evaluate, Bucket, Listing string // per anonymous client; Evaluate counts elements
 	GlobalEvaluate            string // all anonymous evaluations together
+	SMSSender                 string // SMS messages per sender
+	SMSGateway                string // SMS messages per gateway
 	TrustedProxies            []netip.Prefix
 	Redis                     redis.UniversalClient // nil: in-memory counters (one process); else shared by all replicas
 }
@@ -128,6 +163,8 @@ func DefaultConfig() Config {
 		Bucket:         "3000-H",
 		Listing:        "1000-H",
 		GlobalEvaluate: "2000000-D",
+		SMSSender:      "10-H",
+		SMSGateway:     "36000-H",
 	}
 }
 
@@ -139,6 +176,7 @@ type Limiter struct {
 	anon    map[Class]limiter.Rate // per anonymous client
 	keyed   map[Class]limiter.Rate // per API key, except Evaluate: the key's own
 	global  limiter.Rate
+	sms     map[Class]limiter.Rate // per sender or gateway
 }
 
 // New returns a limiter. ipKey (hashing.Key.Keyed("ip")) hashes client
@@ -151,17 +189,20 @@ func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 		return nil, khabardar.Errorf(khabardar.EINVALID, "rate limits: no ip key")
 	}
 	def := DefaultConfig()
-	l := &Limiter{ipKey: ipKey, anon: map[Class]limiter.Rate{}, keyed: map[Class]limiter.Rate{}}
+	l := &Limiter{ipKey: ipKey, anon: map[Class]limiter.Rate{}, keyed: map[Class]limiter.Rate{}, sms: map[Class]limiter.Rate{}}
 	for _, r := range []struct {
 		name      string
 		set, def  string
 		class     Class
 		keyFactor int64
+		sms       bool
 	}{
-		{"evaluate", cfg.Evaluate, def.Evaluate, Evaluate, 0},
-		{"bucket", cfg.Bucket, def.Bucket, Bucket, KeyFactor},
-		{"listing", cfg.Listing, def.Listing, Listing, KeyFactor},
-		{"global evaluate", cfg.GlobalEvaluate, def.GlobalEvaluate, "", 0},
+		{"evaluate", cfg.Evaluate, def.Evaluate, Evaluate, 0, false},
+		{"bucket", cfg.Bucket, def.Bucket, Bucket, KeyFactor, false},
+		{"listing", cfg.Listing, def.Listing, Listing, KeyFactor, false},
+		{"global evaluate", cfg.GlobalEvaluate, def.GlobalEvaluate, "", 0, false},
+		{"sms sender", cfg.SMSSender, def.SMSSender, SMSSender, 0, true},
+		{"sms gateway", cfg.SMSGateway, def.SMSGateway, SMSGateway, 0, true},
 	} {
 		if r.set == "" {
 			r.set = r.def
@@ -171,6 +212,8 @@ func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 			return nil, khabardar.Errorf(khabardar.EINVALID, "rate limits: %s: %s", r.name, khabardar.ErrorMessage(err))
 		}
 		switch {
+		case r.sms:
+			l.sms[r.class] = rate
 		case r.class == "":
 			l.global = rate
 		default:
@@ -215,10 +258,11 @@ func ParseRate(s string) (limiter.Rate, error) {
 }
 
 // Identity is whom a request is counted against: an anonymous client's
-// hashed address or an API key. It holds no address.
+// hashed address, an API key, an SMS sender's keyed hash or an SMS gateway.
+// It holds no address and no number.
 type Identity struct {
 	counter string        // "<scope>:<id>"
-	scope   string        // ScopeClient or ScopeKey
+	scope   string        // ScopeClient, ScopeKey, ScopeSender or ScopeGateway
 	rate    *limiter.Rate // the API key's evaluation rate
 	err     error         // the API key's rate did not parse
 }
@@ -258,6 +302,34 @@ func (l *Limiter) ForKey(k *khabardar.APIKey) Identity {
 	return id
 }
 
+// Sender returns the identity of an SMS sender, counted by hash: the keyed
+// hash of its number, hashing.Key.Keyed("sms-sender").Hex. Take refuses
+// the identity (EINTERNAL) if hash does not have that form, so that no raw
+// number can end up in a counter key.
+func (l *Limiter) Sender(hash string) Identity {
+	if !khabardar.ValidKeyedHex(hash) {
+		return Identity{err: khabardar.Errorf(khabardar.EINTERNAL, "rate limits: the sms sender is not a keyed hash")}
+	}
+	return Identity{counter: ScopeSender + ":" + hash, scope: ScopeSender}
+}
+
+var gatewayName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// ValidGatewayName reports whether name can name an SMS gateway: 1 to 32
+// lowercase letters, digits and dashes, not starting with a dash.
+func ValidGatewayName(name string) bool { return gatewayName.MatchString(name) }
+
+// Gateway returns the identity of an SMS gateway, such as "twilio" or
+// "kannel": 1 to 32 lowercase letters, digits and dashes (else Take fails
+// with EINTERNAL). A gateway's name is configuration, not a person, so it is
+// counted as it is.
+func (l *Limiter) Gateway(name string) Identity {
+	if !ValidGatewayName(name) {
+		return Identity{err: khabardar.Errorf(khabardar.EINTERNAL, "rate limits: the sms gateway name is not 1 to 32 lowercase letters, digits and dashes")}
+	}
+	return Identity{counter: ScopeGateway + ":" + name, scope: ScopeGateway}
+}
+
 // Decision is the outcome of Take: whether the request may proceed, and the
 // limit that decided it, for the X-RateLimit-* headers.
 type Decision struct {
@@ -284,9 +356,11 @@ func (d Decision) RetryAfter(now time.Time) time.Duration {
 // Take counts n requests or elements of class c against id and reports
 // whether they may proceed. An anonymous evaluation is also counted against
 // the global ceiling if the client's own limit allows it. Errors are
-// EINVALID for n < 1, EINTERNAL for an unknown class, the zero Identity or a
-// key with an invalid rate, and EUNAVAILABLE when the counters cannot be
-// reached; the Decision is then not Allowed.
+// EINVALID for n < 1, EINTERNAL for an unknown class, the zero Identity, a
+// key with an invalid rate, a malformed Sender or Gateway, or a class and
+// identity that do not go together (SMSSender takes Sender identities,
+// SMSGateway Gateway ones, the other classes neither), and EUNAVAILABLE when
+// the counters cannot be reached; the Decision is then not Allowed.
 func (l *Limiter) Take(ctx context.Context, c Class, id Identity, n int64) (Decision, error) {
 	switch {
 	case id.err != nil:
@@ -296,9 +370,22 @@ func (l *Limiter) Take(ctx context.Context, c Class, id Identity, n int64) (Deci
 	case n < 1:
 		return Decision{}, khabardar.Errorf(khabardar.EINVALID, "rate limits: count %d is not positive", n)
 	}
+	if rate, ok := l.sms[c]; ok {
+		want := ScopeSender
+		if c == SMSGateway {
+			want = ScopeGateway
+		}
+		if id.scope != want {
+			return Decision{}, khabardar.Errorf(khabardar.EINTERNAL, "rate limits: class %q counts %s identities, not %s", c, want, id.scope)
+		}
+		return l.take(ctx, rate, string(c)+":"+id.counter, n, id.scope)
+	}
 	rate, ok := l.anon[c]
-	if !ok {
+	switch {
+	case !ok:
 		return Decision{}, khabardar.Errorf(khabardar.EINTERNAL, "rate limits: unknown class %q", c)
+	case id.scope != ScopeClient && id.scope != ScopeKey:
+		return Decision{}, khabardar.Errorf(khabardar.EINTERNAL, "rate limits: class %q does not count %s identities", c, id.scope)
 	}
 	switch {
 	case id.scope == ScopeKey && c == Evaluate:
@@ -318,6 +405,33 @@ func (l *Limiter) Take(ctx context.Context, c Class, id Identity, n int64) (Deci
 		return g, nil
 	}
 	return d, nil
+}
+
+// Notice reports whether refused, a Decision of Take that refused id for
+// class c, is the first refusal of id in that window: the one to answer,
+// where the others get silence. It counts the refusal on a counter of its
+// own with a limit of 1 whose window ends at refused.Reset. EUNAVAILABLE when
+// the counters cannot be reached (the caller must not treat that as "not
+// first" and go on: it answers that the service is unavailable);
+// EINTERNAL for an allowed Decision, a malformed identity or a class without
+// limits.
+func (l *Limiter) Notice(ctx context.Context, c Class, id Identity, refused Decision) (bool, error) {
+	switch _, known := l.anon[c]; {
+	case id.err != nil:
+		return false, id.err
+	case id.counter == "":
+		return false, khabardar.Errorf(khabardar.EINTERNAL, "rate limits: no identity")
+	case refused.Allowed:
+		return false, khabardar.Errorf(khabardar.EINTERNAL, "rate limits: notice of an allowed decision")
+	case !known && l.sms[c].Limit == 0:
+		return false, khabardar.Errorf(khabardar.EINTERNAL, "rate limits: unknown class %q", c)
+	}
+	window := time.Until(refused.Reset)
+	if window < time.Second {
+		window = time.Second
+	}
+	d, err := l.take(ctx, limiter.Rate{Limit: 1, Period: window}, "notice:"+string(c)+":"+id.counter, 1, id.scope)
+	return d.Allowed, err
 }
 
 // take adds n to the counter key under rate.

@@ -23,6 +23,8 @@
 //	                            Layout.RecordSize bytes, in no order
 //	khb:n:{<prefix>}    hash    3-byte Ref → how many of the bucket's records
 //	                            have that Ref
+//	khb:p:<hash>        string  an SMS sender's reply language, "en" or "ur",
+//	                            by the keyed hash of the sender (see prefs.go)
 //
 // The count hashes let Recount and RemoveListing find a listing's buckets,
 // and count its records, without reading the records. They stay

@@ -356,6 +356,10 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.internal"}, "", "--trusted-proxies"},
 		{nil, "KHABARDAR_TRUSTED_PROXIES=10.0.0.0/33", "--trusted-proxies"},
 		{nil, "KHABARDAR_MAX_BATCH=many", "KHABARDAR_MAX_BATCH"},
+		{[]string{"--site-dir", "/nonexistent/site"}, "", "--site-dir /nonexistent/site is not a directory"},
+		{[]string{"--site-dir", "."}, "", "has no index.html"}, // the test's empty working directory
+		{[]string{"--site-dir", ".", "--no-site"}, "", "--site-dir and --no-site contradict"},
+		{nil, "KHABARDAR_NO_SITE=maybe", "KHABARDAR_NO_SITE"},
 	} {
 		t.Run(strings.Join(append(tt.args, tt.env), " "), func(t *testing.T) {
 			c := newCLI(t, "")

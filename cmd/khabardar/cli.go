@@ -22,7 +22,9 @@ const usage = `khabardar: is my data being sold?
 Usage:
   khabardar serve [--addr HOST:PORT] [--max-batch N] [--rate-evaluate R] [--rate-bucket R]
                   [--rate-listing R] [--rate-global-evaluate R] [--trusted-proxies CIDRs]
-                                                run the lookup service
+                  [--bucket-cache-mb N] [--bucket-cache-ttl D] [--site-dir DIR | --no-site]
+                  [--public-url URL] [--rate-sms-sender R] [--rate-sms-gateway R]
+                                                run the lookup service, the website and the SMS webhooks
   khabardar keys init                           create the server key
   khabardar keys show [--json]                  print the public key, key id and fingerprint
   khabardar listings add FILE...                add or update listings from YAML files
@@ -32,6 +34,7 @@ Usage:
   khabardar apikeys create --name NAME [--rate R] [--max-batch N]   a key for a journalist or partner (shown once)
   khabardar apikeys list [--json] | revoke ID   manage API keys
   khabardar check [--server URL] [--json] VALUE... | -   check identifiers against a server; the value never leaves this process
+  khabardar sms-sim --from NUMBER [--server URL] [--gateway twilio|kannel]   send SMS to a server as a gateway would
 
 Store and key flags (every command):
   --data DIR        embedded store directory (KHABARDAR_DATA, default ./khabardar-data)
@@ -44,9 +47,15 @@ Run 'khabardar COMMAND -h' for a command's flags.
 // run is main without the process: it returns the exit code (0 ok, 1 failed,
 // 2 usage). Logs are JSON on stderr and carry no request or file data.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	var level slog.LevelVar // serve's --log-level may change it after its flags
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: &level}))
 	cfg, err := newConfig(os.Getenv)
 	if err != nil {
+		fmt.Fprintln(stderr, "khabardar:", err)
+		return 2
+	}
+	cfg.logLevel = &level
+	if err := cfg.applyLogLevel(); err != nil {
 		fmt.Fprintln(stderr, "khabardar:", err)
 		return 2
 	}
@@ -70,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"apikeys list":    cmdAPIKeysList,
 		"apikeys revoke":  cmdAPIKeysRevoke,
 		"check":           cmdCheck,
+		"sms-sim":         cmdSMSSim,
 	}
 	fn, ok := commands[cmd]
 	if !ok {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/api"
@@ -29,6 +30,9 @@ type Config struct {
 	Addr        string // KHABARDAR_ADDR: where serve listens
 	BucketBits  int    // KHABARDAR_BUCKET_BITS: see README, "Choosing bucket_bits"
 	SuffixBytes int    // KHABARDAR_SUFFIX_BYTES
+	LogLevel    string // KHABARDAR_LOG_LEVEL: debug, info (default), warn or error; debug logs every request
+
+	logLevel *slog.LevelVar // the logger's, which applyLogLevel sets
 
 	// serve only. Rates are in ulule/limiter's format, "<count>-<S|M|H|D>";
 	// the defaults and their reasons are ratelimit.DefaultConfig's.
@@ -38,6 +42,23 @@ type Config struct {
 	RateListing        string // KHABARDAR_RATE_LISTING: listing requests per anonymous client
 	RateGlobalEvaluate string // KHABARDAR_RATE_GLOBAL_EVALUATE: all anonymous evaluations together
 	TrustedProxies     string // KHABARDAR_TRUSTED_PROXIES: comma-separated CIDRs whose X-Forwarded-For is believed
+
+	// serve only: the website is the one embedded in the binary
+	// (frontend.Dist()) unless one of these says otherwise; see site.go.
+	SiteDir string // KHABARDAR_SITE_DIR: serve this directory's files instead, read at start (frontend development)
+	NoSite  bool   // KHABARDAR_NO_SITE=1: the API only, for API-only replicas
+
+	// serve only: the in-process cache of buckets (api.Config.BucketCache*).
+	BucketCacheMB  int           // KHABARDAR_BUCKET_CACHE_MB: its budget in MiB; 0 turns it off
+	BucketCacheTTL time.Duration // KHABARDAR_BUCKET_CACHE_TTL: how stale a served bucket may be after an ingest
+
+	// serve only: the SMS channel (sms.go). Secrets come from the
+	// environment only, never flags, which other users can read in ps.
+	PublicURL       string // KHABARDAR_PUBLIC_URL: the public base URL, e.g. https://khabardar.pk: what Twilio signs, and the site SMS replies name
+	TwilioAuthToken string // KHABARDAR_TWILIO_AUTH_TOKEN: enables POST /v1/sms/twilio
+	SMSSecret       string // KHABARDAR_SMS_SECRET: enables /v1/sms/kannel
+	RateSMSSender   string // KHABARDAR_RATE_SMS_SENDER: messages per sender
+	RateSMSGateway  string // KHABARDAR_RATE_SMS_GATEWAY: messages per gateway
 }
 
 // Defaults. DefaultBucketBits: with 16 bits a bucket is shared by about
@@ -64,24 +85,36 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		RateBucket:         rates.Bucket,
 		RateListing:        rates.Listing,
 		RateGlobalEvaluate: rates.GlobalEvaluate,
+		RateSMSSender:      rates.SMSSender,
+		RateSMSGateway:     rates.SMSGateway,
+		BucketCacheMB:      api.DefaultBucketCacheBytes >> 20,
+		BucketCacheTTL:     api.DefaultBucketCacheTTL,
 	}
 	str := map[string]*string{
 		"KHABARDAR_DATA":                 &c.DataDir,
 		"KHABARDAR_REDIS_URL":            &c.RedisURL,
 		"KHABARDAR_KEY_FILE":             &c.KeyFile,
 		"KHABARDAR_ADDR":                 &c.Addr,
+		"KHABARDAR_LOG_LEVEL":            &c.LogLevel,
 		"KHABARDAR_RATE_EVALUATE":        &c.RateEvaluate,
 		"KHABARDAR_RATE_BUCKET":          &c.RateBucket,
 		"KHABARDAR_RATE_LISTING":         &c.RateListing,
 		"KHABARDAR_RATE_GLOBAL_EVALUATE": &c.RateGlobalEvaluate,
 		"KHABARDAR_TRUSTED_PROXIES":      &c.TrustedProxies,
+		"KHABARDAR_SITE_DIR":             &c.SiteDir,
+		"KHABARDAR_PUBLIC_URL":           &c.PublicURL,
+		"KHABARDAR_TWILIO_AUTH_TOKEN":    &c.TwilioAuthToken,
+		"KHABARDAR_SMS_SECRET":           &c.SMSSecret,
+		"KHABARDAR_RATE_SMS_SENDER":      &c.RateSMSSender,
+		"KHABARDAR_RATE_SMS_GATEWAY":     &c.RateSMSGateway,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
 			*p = v
 		}
 	}
-	ints := map[string]*int{"KHABARDAR_BUCKET_BITS": &c.BucketBits, "KHABARDAR_SUFFIX_BYTES": &c.SuffixBytes, "KHABARDAR_MAX_BATCH": &c.MaxBatch}
+	ints := map[string]*int{"KHABARDAR_BUCKET_BITS": &c.BucketBits, "KHABARDAR_SUFFIX_BYTES": &c.SuffixBytes, "KHABARDAR_MAX_BATCH": &c.MaxBatch,
+		"KHABARDAR_BUCKET_CACHE_MB": &c.BucketCacheMB}
 	for name, p := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -91,7 +124,36 @@ func newConfig(getenv func(string) string) (*Config, error) {
 			*p = n
 		}
 	}
+	if v := getenv("KHABARDAR_BUCKET_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("KHABARDAR_BUCKET_CACHE_TTL=%q is not a duration such as 30s or 1m", v)
+		}
+		c.BucketCacheTTL = d
+	}
+	if v := getenv("KHABARDAR_NO_SITE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("KHABARDAR_NO_SITE=%q is not 1 or 0", v)
+		}
+		c.NoSite = b
+	}
 	return c, nil
+}
+
+// applyLogLevel sets the logger's level from LogLevel.
+func (c *Config) applyLogLevel() error {
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("log level %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.logLevel != nil {
+		c.logLevel.Set(l)
+	}
+	return nil
 }
 
 // register adds the store and key flags to fs.
@@ -111,7 +173,15 @@ func (c *Config) registerServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.RateBucket, "rate-bucket", c.RateBucket, "bucket requests per anonymous client (env KHABARDAR_RATE_BUCKET)")
 	fs.StringVar(&c.RateListing, "rate-listing", c.RateListing, "listing requests per anonymous client (env KHABARDAR_RATE_LISTING)")
 	fs.StringVar(&c.RateGlobalEvaluate, "rate-global-evaluate", c.RateGlobalEvaluate, "ceiling on all anonymous evaluations together, e.g. per day (env KHABARDAR_RATE_GLOBAL_EVALUATE)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug (a line per request), info, warn or error (env KHABARDAR_LOG_LEVEL)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the service's public base URL, e.g. https://khabardar.pk: what an SMS gateway calls and signs, and the site SMS replies name (env KHABARDAR_PUBLIC_URL)")
+	fs.StringVar(&c.RateSMSSender, "rate-sms-sender", c.RateSMSSender, "SMS messages per sender (env KHABARDAR_RATE_SMS_SENDER)")
+	fs.StringVar(&c.RateSMSGateway, "rate-sms-gateway", c.RateSMSGateway, "SMS messages per gateway (env KHABARDAR_RATE_SMS_GATEWAY)")
+	fs.IntVar(&c.BucketCacheMB, "bucket-cache-mb", c.BucketCacheMB, "MiB of buckets cached in process; 0 turns the cache off (env KHABARDAR_BUCKET_CACHE_MB)")
+	fs.DurationVar(&c.BucketCacheTTL, "bucket-cache-ttl", c.BucketCacheTTL, fmt.Sprintf("how long a cached bucket is served, 1s to %v: after an ingest, replicas serve the new entries within this (env KHABARDAR_BUCKET_CACHE_TTL)", api.DefaultBucketMaxAge))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env KHABARDAR_TRUSTED_PROXIES)")
+	fs.StringVar(&c.SiteDir, "site-dir", c.SiteDir, "serve the website from this directory (a build such as frontend/dist) instead of the embedded one (env KHABARDAR_SITE_DIR)")
+	fs.BoolVar(&c.NoSite, "no-site", c.NoSite, "serve the API only, no website (env KHABARDAR_NO_SITE=1)")
 }
 
 // serveLimits checks serve's settings and returns the rate limiter's
@@ -120,8 +190,16 @@ func (c *Config) serveLimits() (ratelimit.Config, error) {
 	if c.MaxBatch < 1 || c.MaxBatch > api.MaxBatchLimit {
 		return ratelimit.Config{}, fmt.Errorf("--max-batch must be from 1 to %d, not %d", api.MaxBatchLimit, c.MaxBatch)
 	}
-	rc := ratelimit.Config{Evaluate: c.RateEvaluate, Bucket: c.RateBucket, Listing: c.RateListing, GlobalEvaluate: c.RateGlobalEvaluate}
-	for flag, r := range map[string]string{"--rate-evaluate": c.RateEvaluate, "--rate-bucket": c.RateBucket, "--rate-listing": c.RateListing, "--rate-global-evaluate": c.RateGlobalEvaluate} {
+	if c.BucketCacheMB < 0 || c.BucketCacheMB > 1<<20 {
+		return ratelimit.Config{}, fmt.Errorf("--bucket-cache-mb must be from 0 (no cache) to %d, not %d", 1<<20, c.BucketCacheMB)
+	}
+	if c.BucketCacheTTL < time.Second || c.BucketCacheTTL > api.DefaultBucketMaxAge {
+		return ratelimit.Config{}, fmt.Errorf("--bucket-cache-ttl must be from 1s to %v, not %v", api.DefaultBucketMaxAge, c.BucketCacheTTL)
+	}
+	rc := ratelimit.Config{Evaluate: c.RateEvaluate, Bucket: c.RateBucket, Listing: c.RateListing, GlobalEvaluate: c.RateGlobalEvaluate,
+		SMSSender: c.RateSMSSender, SMSGateway: c.RateSMSGateway}
+	for flag, r := range map[string]string{"--rate-evaluate": c.RateEvaluate, "--rate-bucket": c.RateBucket, "--rate-listing": c.RateListing, "--rate-global-evaluate": c.RateGlobalEvaluate,
+		"--rate-sms-sender": c.RateSMSSender, "--rate-sms-gateway": c.RateSMSGateway} {
 		if _, err := ratelimit.ParseRate(r); err != nil {
 			return ratelimit.Config{}, fmt.Errorf("%s: %s", flag, khabardar.ErrorMessage(err))
 		}

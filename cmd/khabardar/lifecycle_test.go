@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/khabardar/khabardar/frontend"
 	"github.com/khabardar/khabardar/internal/fixture"
 )
 
@@ -139,11 +142,29 @@ func TestServe(t *testing.T) {
 				if r.StatusCode != tt.status || !strings.Contains(string(body), tt.contains) {
 					t.Fatalf("GET %s: %d %s", tt.path, r.StatusCode, body)
 				}
-				if r.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+				if r.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 					t.Fatalf("GET %s: missing security headers %v", tt.path, r.Header)
 				}
 			})
 		}
+
+		// The embedded website, under its own CSP.
+		t.Run("site", func(t *testing.T) {
+			r := apiCall(t, "GET", base+"/", "", nil)
+			index, err := fs.ReadFile(frontend.Dist(), "index.html")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.status != 200 || !bytes.Equal(r.body, index) || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+				t.Fatalf("GET /: %d %s, %d bytes; want the embedded index.html", r.status, r.header.Get("Content-Type"), len(r.body))
+			}
+			if csp := r.header.Get("Content-Security-Policy"); csp != siteCSP {
+				t.Errorf("GET /: CSP %q", csp)
+			}
+			if r.header.Get("Cache-Control") != "no-cache" || r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Set-Cookie") != "" {
+				t.Errorf("GET /: headers %v", r.header)
+			}
+		})
 
 		logs := srv.stop(t)
 		c.output.WriteString(logs)

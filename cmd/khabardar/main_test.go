@@ -50,7 +50,8 @@ func newCLI(t *testing.T, redisURL string) *cli {
 	if err := os.Mkdir(c.tmp, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	c.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + c.tmp, "KHABARDAR_DATA=" + c.data}
+	c.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + c.tmp, "KHABARDAR_DATA=" + c.data,
+		"KHABARDAR_LOG_LEVEL=debug"} // every log line, for the privacy scans
 	if redisURL != "" {
 		c.env = append(c.env, "KHABARDAR_REDIS_URL="+redisURL, "KHABARDAR_KEY_FILE="+filepath.Join(dir, "keys", "key.json"))
 	}

@@ -19,8 +19,18 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := cfg.applyLogLevel(); err != nil {
+		return usageError{err.Error()}
+	}
 	limits, err := cfg.serveLimits()
 	if err != nil {
+		return usageError{err.Error()}
+	}
+	site, err := cfg.site()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := cfg.checkSMS(); err != nil {
 		return usageError{err.Error()}
 	}
 	e, err := cfg.open(ctx, log)
@@ -44,6 +54,10 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err != nil {
 		return err
 	}
+	smsService, err := cfg.smsService(e, limiter, log)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{
 		Store:    e.store,
 		APIKeys:  e.store,
@@ -52,13 +66,23 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		Limiter:  limiter,
 		MaxBatch: cfg.MaxBatch,
 		Log:      log,
+		Site:     site,
+
+		BucketCacheBytes: bucketCacheBytes(cfg.BucketCacheMB),
+		BucketCacheTTL:   cfg.BucketCacheTTL,
+
+		SMS:             smsService,
+		TwilioAuthToken: cfg.TwilioAuthToken,
+		SMSSecret:       cfg.SMSSecret,
+		SMSPublicURL:    cfg.PublicURL,
 	})
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("serving", "addr", cfg.Addr, "key_id", e.key.ID(), "store", storeKind(cfg),
 		"max_batch", cfg.MaxBatch, "rate_evaluate", cfg.RateEvaluate, "rate_global_evaluate", cfg.RateGlobalEvaluate,
-		"trusted_proxies", len(limits.TrustedProxies))
+		"trusted_proxies", len(limits.TrustedProxies), "site", siteKind(cfg),
+		"sms_twilio", smsService != nil && cfg.TwilioAuthToken != "", "sms_kannel", smsService != nil && cfg.SMSSecret != "")
 	select {
 	case err := <-errc:
 		return err
@@ -75,4 +99,13 @@ func storeKind(cfg *Config) string {
 		return "redis"
 	}
 	return "embedded"
+}
+
+// bucketCacheBytes turns --bucket-cache-mb into api.Config's form, where 0
+// means the default and a negative value no cache.
+func bucketCacheBytes(mb int) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }

@@ -1,0 +1,99 @@
+package api
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/sms"
+)
+
+// The SMS webhooks move a gateway's request into an sms.Message and the
+// sms.Reply back out, in the gateway's format. They are registered only
+// when Config.SMS is set and the gateway's secret is configured, so a
+// deployment without SMS answers them 404.
+//
+// A request that is not authentic (a Twilio signature that does not verify,
+// a Kannel secret that does not match) is refused with 403 before anything
+// else happens: no rate-limit charge, no parsing, no store access.
+//
+// The body and the sender never reach a log line or a metric: the request
+// log has the route pattern only, and errors from sms.Service.Handle carry
+// codes, not values.
+
+var errSMSForbidden = khabardar.Errorf(CodeForbidden, "the request is not signed by the configured SMS gateway")
+
+// twilioSMS is POST /v1/sms/twilio: Twilio's inbound message webhook
+// (application/x-www-form-urlencoded with From, To, Body, …), signed in
+// X-Twilio-Signature; the reply is TwiML.
+func (s *Server) twilioSMS(c *fiber.Ctx) error {
+	if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEApplicationForm) {
+		return khabardar.Errorf(CodeUnsupportedMediaType, "Twilio posts application/x-www-form-urlencoded")
+	}
+	form := url.Values{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) { form.Add(string(k), string(v)) })
+	// Twilio signs the URL it was configured with: the public one, which a
+	// proxy in front of this server may have rewritten on the way in.
+	signed := s.cfg.SMSPublicURL + string(c.Request().URI().RequestURI())
+	if !sms.ValidTwilio(s.cfg.TwilioAuthToken, signed, form, string(c.Request().Header.Peek("X-Twilio-Signature"))) {
+		return errSMSForbidden
+	}
+	reply := s.handleSMS(c.UserContext(), sms.Message{Gateway: "twilio", From: form.Get("From"), Body: form.Get("Body")})
+	c.Set(fiber.HeaderContentType, "text/xml; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if reply.Silent {
+		return c.Send(sms.TwiML(""))
+	}
+	return c.Send(sms.TwiML(reply.Text))
+}
+
+// kannelSMS is GET|POST /v1/sms/kannel: a Kannel-style sms-service, whose
+// get-url (or post-url form) carries the sender in "from", the text in
+// "text" and the shared secret in "secret" (or the X-Khabardar-Secret
+// header). The reply is the SMS text as plain UTF-8, with X-Kannel-Coding
+// 2 when it must go out as UCS-2 (Urdu script); an empty body means send
+// nothing (Kannel's omit-empty).
+func (s *Server) kannelSMS(c *fiber.Ctx) error {
+	arg := func(name string) string {
+		if v := c.Query(name); v != "" {
+			return v
+		}
+		return string(c.Request().PostArgs().Peek(name))
+	}
+	secret := string(c.Request().Header.Peek("X-Khabardar-Secret"))
+	if secret == "" {
+		secret = arg("secret")
+	}
+	if !sms.ValidSecret(s.cfg.SMSSecret, secret) {
+		return errSMSForbidden
+	}
+	reply := s.handleSMS(c.UserContext(), sms.Message{Gateway: "kannel", From: arg("from"), Body: arg("text")})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
+	if reply.Silent {
+		return c.Send(nil)
+	}
+	c.Set("X-Kannel-Coding", reply.KannelCoding())
+	return c.SendString(reply.Text)
+}
+
+// handleSMS runs the message through the SMS service. Its errors still come
+// with a reply for the sender ("try later"); they are logged by code and
+// counted here, and the gateway gets its 200: retrying a webhook would only
+// send the same reply twice.
+func (s *Server) handleSMS(ctx context.Context, m sms.Message) sms.Reply {
+	reply, err := s.cfg.SMS.Handle(ctx, m)
+	outcome := "replied"
+	switch {
+	case err != nil:
+		outcome = "error"
+		s.log.Warn("sms: message not answered normally", "gateway", m.Gateway, "code", khabardar.ErrorCode(err))
+	case reply.Silent:
+		outcome = "silent"
+	}
+	s.metrics.sms.WithLabelValues(m.Gateway, outcome).Inc()
+	return reply
+}

@@ -1,0 +1,264 @@
+// Every string the page shows, in English and Urdu. Plain strings fill the
+// elements marked data-i18n (build.mjs writes the English ones into
+// index.html); functions take what varies. Latin digits are used in both
+// languages, as on Pakistani SIM cards, CNICs and price lists. LTR snippets
+// inside Urdu text sit between U+2066 and U+2069 (isolates) so that "*#06#"
+// or "+92" is not reordered.
+
+const L = (s) => '\u2066' + s + '\u2069';
+
+const plural = (n, one, many) => (n === 1 ? one : many);
+
+export const LANGS = ['en', 'ur'];
+
+export const STRINGS = {
+  en: {
+    dir: 'ltr',
+    doc_title: 'Khabardar: is my data being sold?',
+    other_lang: 'اردو',
+    other_lang_label: 'اردو میں پڑھیں (read in Urdu)',
+    brand: 'Khabardar',
+    title: 'Is my data being sold?',
+    intro: 'Websites and WhatsApp groups sell Pakistanis’ data: a phone’s location, call records, travel history, copies of CNICs. Check whether your CNIC, mobile number or phone’s IMEI is in the sale listings we know of. What you type never leaves this phone: see below how.',
+    fill_any: 'Fill in one, two or all three.',
+    label_cnic: 'CNIC number',
+    hint_cnic: '13 digits, e.g. 35202-1234567-1',
+    label_phone: 'Mobile number',
+    hint_phone: 'e.g. 0300-1234567 or +92\u00a0300\u00a01234567',
+    label_imei: 'Phone’s IMEI',
+    hint_imei: '15 digits: dial *#06# to see it',
+    check: 'Check',
+    clear: 'Clear',
+    privacy_title: 'How your privacy is protected',
+    privacy_1: 'What you type stays on this phone. Before anything is sent, the page turns it into a blinded value: a random-looking number that only this page can undo.',
+    privacy_2: 'The server applies its secret key to the blinded value and proves that it used its published key. The page checks the proof, then undoes the blinding.',
+    privacy_3: 'The page then downloads one bucket of entries named by a short prefix of the result, a bucket shared by thousands of other possible numbers, and looks for a match itself. It downloads the whole list of listings every time, so the server cannot tell whether anything matched.',
+    privacy_4: 'The server can learn that someone at your network address checked some identifiers, how many, and the bucket prefixes. It cannot learn your CNIC, number or IMEI, nor whether they were found.',
+    privacy_5: 'Nothing you type is stored: not in this browser, not in a cookie, not on the server. Only your choice of language is remembered on this phone. No analytics, no other websites.',
+    key_title: 'The key this page verified',
+    key_id_label: 'Key id',
+    fingerprint_label: 'Public-key fingerprint',
+    key_note: 'This page computed the fingerprint itself from the public key it checks every answer against. Compare it with the one the service’s operator publishes.',
+    key_loading: 'Loading…',
+    key_failed: 'The key could not be loaded yet; it will be loaded again when you check.',
+    footer: 'Khabardar keeps no identifier, sets no cookie and uses no analytics.',
+
+    need_one: 'Enter a CNIC, a mobile number or an IMEI.',
+    fix_errors: (n) => plural(n, 'Correct the marked entry. Nothing has been sent.', 'Correct the marked entries. Nothing has been sent.'),
+    checking: 'Checking… on a slow connection this can take a few seconds.',
+    checked: (found, total) => `Check complete: ${found} of ${total} found in listings.`,
+    kind_title: { cnic: 'Your CNIC', phone: 'Your mobile number', imei: 'Your phone’s IMEI' },
+    found: (n) => plural(n, 'Found in a listing of data for sale', `Found in ${n} listings of data for sale`),
+    not_found: 'Not found in the listings we know of',
+    not_found_text: 'This only means it is not in the data-for-sale listings Khabardar has collected so far. It does not mean your data is safe: most sales are never seen by us, and new listings keep appearing. Check again from time to time, and never confirm your details to callers who quote them.',
+    source: 'Where',
+    first_seen: 'First seen',
+    last_seen: 'Last seen',
+    status: 'Status',
+    verified: 'Verified by Khabardar',
+    offered: 'Data offered and price asked',
+    source_kind: { website: 'Website', whatsapp: 'WhatsApp group', telegram: 'Telegram channel', social: 'Social media page', other: 'Other' },
+    status_name: { active: 'Still selling', taken_down: 'Taken down', unknown: 'Unknown' },
+    category: {
+      location: 'Your phone’s location', cdr: 'Call records (CDR)', travel: 'Foreign travel history',
+      imei: 'Phone IMEI details', cnic_copy: 'Colour copy of the CNIC', sim_ownership: 'SIMs registered on the CNIC',
+      family_tree: 'Family tree (family members’ details)', bank: 'Bank account details', other: 'Other data',
+    },
+    price: (n) => (n > 0 ? 'Rs ' + groupDigits(n) : 'no price given'),
+    months: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
+    date: (d, m, y, months) => `${d} ${months[m - 1]} ${y}`,
+    advice_title: 'What to do now',
+    advice_always: 'In every case',
+    step: {
+      sims_668: 'Send your CNIC number (13 digits, no dashes) by SMS to 668 to see how many SIMs are registered on it.',
+      disown: 'If a SIM is not yours, go to a franchise of that mobile company with your CNIC and disown it with biometric (thumbprint) verification.',
+      dirbs: 'Check your phone with PTA’s DIRBS: send the 15-digit IMEI (dial *#06# to see it) by SMS to 8484. If the phone was stolen or its IMEI is misused, have it blocked through DIRBS or your mobile company.',
+      location: 'Anyone may be able to buy your phone’s location. If someone threatens you or seems to follow you, call the police on 15.',
+      cdr_contacts: 'Your call records show whom you talk to. Warn the people you call often: fraudsters may contact them using your name.',
+      travel: 'Callers posing as the FIA, immigration or an embassy may quote your trips. Officials do not ask for money or codes by phone: hang up.',
+      cnic_misuse: 'A CNIC copy can be used to open accounts or take loans in your name. Tell your bank and mobile wallet, and watch for messages about accounts you did not open.',
+      family: 'Your family’s details are offered too. Tell them: callers who know their names and relations may pretend to be from NADRA, a bank or the police.',
+      bank: 'Call your bank on the number printed on your card, ask it to watch your account, and never share your PIN, password or a one-time code (OTP).',
+      report_1799: 'Report it to the NCCIA cybercrime helpline, 1799. First take screenshots of the listing and of any calls or messages, and keep them.',
+      refuse_calls: 'Expect calls and messages that quote your data to sound official. Confirm nothing, never share a code or send money: hang up and call the organisation back on its official number.',
+    },
+    reason: {
+      empty: 'There are no digits in this entry.',
+      scientific_notation: 'This is in scientific notation (like 3.52021E+12), which has lost digits. Type the whole number.',
+      decimal_number: 'This looks like a decimal number (a point followed by one to three digits). Type the number without the point.',
+      bad_character: 'Only digits, spaces and dashes are allowed here: remove letters and other signs.',
+      bad_length: {
+        cnic: 'A CNIC has 13 digits, like 35202-1234567-1.',
+        phone: 'A Pakistani mobile number has 11 digits, like 0300-1234567.',
+        imei: 'An IMEI has 15 digits (dial *#06# to see it).',
+      },
+      bad_region: 'A CNIC cannot start with 0: check the first digit.',
+      bad_check_digit: 'The last digit of this IMEI does not match the others, so a digit is mistyped. Dial *#06# to see the right number.',
+      not_mobile: 'This is a Pakistani number but not a mobile number (perhaps a landline). Enter a mobile number starting with 03.',
+      unallocated: 'No Pakistani mobile network uses this number’s first four digits (03xx). Check them.',
+      not_pakistani: 'This is not a Pakistani number. Enter a number starting with 03 or +92.',
+      unrecognised: 'This is not a CNIC, a mobile number or an IMEI.',
+      kind_mismatch: 'This is labelled as another kind of number (it starts with cnic:, phone: or imei:). Put it in the matching box.',
+      ambiguous: 'This could be a CNIC or a mobile number: put it in the matching box.',
+    },
+    looks_like: { cnic: 'It looks like a CNIC: enter it in the CNIC box.', phone: 'It looks like a mobile number: enter it in the mobile number box.', imei: 'It looks like an IMEI: enter it in the IMEI box.' },
+    error: {
+      network: 'Could not reach the Khabardar server. Check your internet connection and try again.',
+      timeout: 'The server took too long to answer; your connection may be slow. Try again.',
+      rate_limited: (at, rel) => (at
+        ? `Too many checks have come from your network recently. Try again after ${at} (in about ${rel}).`
+        : 'Too many checks have come from your network recently. Try again later.'),
+      unauthorized: 'The server refused the request. Reload the page and try again.',
+      unavailable: 'The service is unavailable for a moment. Try again in a few minutes.',
+      server: 'The server could not answer. Try again later.',
+      key_rotated: 'The server’s key changed during the check. Reload the page and try again.',
+      bad_proof: 'The server could not prove that it answered with its published key, so its answer was not trusted and nothing is shown. Try again later.',
+      malformed: 'The server’s answer could not be read. Try again later.',
+      suite: 'The server speaks another protocol than this page. Reload the page.',
+    },
+    duration: (n, unit) => `${n} ${{ s: plural(n, 'second', 'seconds'), m: plural(n, 'minute', 'minutes'), h: plural(n, 'hour', 'hours') }[unit]}`,
+  },
+
+  ur: {
+    dir: 'rtl',
+    doc_title: 'خبردار: کیا میرا ڈیٹا بیچا جا رہا ہے؟',
+    other_lang: 'English',
+    other_lang_label: 'Read in English (انگریزی میں پڑھیں)',
+    brand: 'خبردار',
+    title: 'کیا میرا ڈیٹا بیچا جا رہا ہے؟',
+    intro: 'ویب سائٹیں اور واٹس ایپ گروپ پاکستانیوں کا ڈیٹا بیچ رہے ہیں: فون کی لوکیشن، کالوں کا ریکارڈ، سفر کی تفصیل، شناختی کارڈ کی کاپیاں۔ دیکھیں کہ آپ کا شناختی کارڈ نمبر، موبائل نمبر یا فون کا IMEI ہماری معلوم فروخت کی فہرستوں میں ہے یا نہیں۔ جو آپ لکھتے ہیں وہ اس فون سے باہر نہیں جاتا: کیسے، یہ نیچے پڑھیں۔',
+    fill_any: 'ایک، دو یا تینوں خانے بھریں۔',
+    label_cnic: 'شناختی کارڈ نمبر (CNIC)',
+    hint_cnic: '13 ہندسے، مثلاً ' + L('35202-1234567-1'),
+    label_phone: 'موبائل نمبر',
+    hint_phone: 'مثلاً ' + L('0300-1234567') + ' یا ' + L('+92\u00a0300\u00a01234567'),
+    label_imei: 'فون کا IMEI نمبر',
+    hint_imei: '15 ہندسے: دیکھنے کے لیے ' + L('*#06#') + ' ملائیں',
+    check: 'جانچیں',
+    clear: 'مٹائیں',
+    privacy_title: 'آپ کی رازداری کیسے محفوظ رہتی ہے',
+    privacy_1: 'جو آپ لکھتے ہیں وہ اسی فون پر رہتا ہے۔ کچھ بھی بھیجنے سے پہلے یہ صفحہ اسے ایک چھپی ہوئی قدر میں بدل دیتا ہے: ایک بے ترتیب سا عدد جسے صرف یہی صفحہ واپس کھول سکتا ہے۔',
+    privacy_2: 'سرور اس چھپی ہوئی قدر پر اپنی خفیہ کلید لگاتا ہے اور ثابت کرتا ہے کہ اس نے اپنی شائع کردہ کلید ہی استعمال کی۔ صفحہ اس ثبوت کی جانچ کرتا ہے، پھر پردہ ہٹاتا ہے۔',
+    privacy_3: 'پھر صفحہ نتیجے کے ابتدائی چند حروف والی ایک ٹوکری (bucket) ڈاؤن لوڈ کرتا ہے، جو ہزاروں دوسرے ممکنہ نمبروں کی بھی ہے، اور میل خود تلاش کرتا ہے۔ یہ ہر بار تمام فہرستیں ڈاؤن لوڈ کرتا ہے، تاکہ سرور کو پتا نہ چلے کہ کچھ ملا یا نہیں۔',
+    privacy_4: 'سرور یہ جان سکتا ہے کہ آپ کے نیٹ ورک ایڈریس سے کسی نے کچھ نمبر جانچے، کتنے جانچے، اور ٹوکریوں کے ابتدائی حروف۔ وہ آپ کا شناختی کارڈ نمبر، موبائل نمبر یا IMEI نہیں جان سکتا، نہ یہ کہ وہ ملے یا نہیں۔',
+    privacy_5: 'آپ کا لکھا کچھ بھی محفوظ نہیں کیا جاتا: نہ اس براؤزر میں، نہ کسی کوکی میں، نہ سرور پر۔ صرف آپ کی منتخب زبان اس فون پر یاد رکھی جاتی ہے۔ کوئی ٹریکنگ نہیں، کوئی دوسری ویب سائٹ نہیں۔',
+    key_title: 'وہ کلید جس کی اس صفحے نے تصدیق کی',
+    key_id_label: 'کلید کی شناخت (key id)',
+    fingerprint_label: 'پبلک کلید کا فنگر پرنٹ',
+    key_note: 'یہ فنگر پرنٹ اس صفحے نے خود اُس پبلک کلید سے نکالا ہے جس سے وہ ہر جواب کی جانچ کرتا ہے۔ اسے سروس چلانے والوں کے شائع کردہ فنگر پرنٹ سے ملا لیں۔',
+    key_loading: 'لوڈ ہو رہا ہے…',
+    key_failed: 'کلید ابھی لوڈ نہیں ہو سکی؛ جانچ کے وقت دوبارہ لوڈ کی جائے گی۔',
+    footer: 'خبردار کوئی شناختی نمبر محفوظ نہیں کرتا، کوئی کوکی نہیں لگاتا اور کوئی ٹریکنگ استعمال نہیں کرتا۔',
+
+    need_one: 'شناختی کارڈ نمبر، موبائل نمبر یا IMEI میں سے کم از کم ایک درج کریں۔',
+    fix_errors: (n) => plural(n, 'نشان زدہ اندراج درست کریں۔ ابھی کچھ نہیں بھیجا گیا۔', 'نشان زدہ اندراجات درست کریں۔ ابھی کچھ نہیں بھیجا گیا۔'),
+    checking: 'جانچ ہو رہی ہے… سست کنکشن پر چند سیکنڈ لگ سکتے ہیں۔',
+    checked: (found, total) => `جانچ مکمل: ${total} میں سے ${found} فہرستوں میں ملے۔`,
+    kind_title: { cnic: 'آپ کا شناختی کارڈ نمبر', phone: 'آپ کا موبائل نمبر', imei: 'آپ کے فون کا IMEI' },
+    found: (n) => plural(n, 'ڈیٹا کی فروخت کی ایک فہرست میں موجود ہے', `ڈیٹا کی فروخت کی ${n} فہرستوں میں موجود ہے`),
+    not_found: 'ہماری معلوم فہرستوں میں نہیں ملا',
+    not_found_text: 'اس کا مطلب صرف یہ ہے کہ یہ اُن فروخت کی فہرستوں میں نہیں جو خبردار نے اب تک جمع کی ہیں۔ اس کا مطلب یہ نہیں کہ آپ کا ڈیٹا محفوظ ہے: زیادہ تر فروخت ہماری نظر میں نہیں آتی اور نئی فہرستیں آتی رہتی ہیں۔ وقتاً فوقتاً دوبارہ جانچیں، اور آپ کی تفصیل بتانے والے کالرز کے سامنے کسی بات کی تصدیق نہ کریں۔',
+    source: 'کہاں',
+    first_seen: 'پہلی بار دیکھی گئی',
+    last_seen: 'آخری بار دیکھی گئی',
+    status: 'صورتحال',
+    verified: 'خبردار سے تصدیق شدہ',
+    offered: 'پیش کردہ ڈیٹا اور مانگی گئی قیمت',
+    source_kind: { website: 'ویب سائٹ', whatsapp: 'واٹس ایپ گروپ', telegram: 'ٹیلی گرام چینل', social: 'سوشل میڈیا پیج', other: 'دیگر' },
+    status_name: { active: 'ابھی بھی فروخت جاری ہے', taken_down: 'ہٹا دی گئی', unknown: 'معلوم نہیں' },
+    category: {
+      location: 'آپ کے فون کی لوکیشن', cdr: 'کالوں کا ریکارڈ (CDR)', travel: 'بیرونِ ملک سفر کی تفصیل',
+      imei: 'فون کے IMEI کی تفصیل', cnic_copy: 'شناختی کارڈ کی رنگین کاپی', sim_ownership: 'شناختی کارڈ پر رجسٹرڈ سمیں',
+      family_tree: 'خاندانی شجرہ (گھر والوں کی تفصیل)', bank: 'بینک اکاؤنٹ کی تفصیل', other: 'دیگر ڈیٹا',
+    },
+    price: (n) => (n > 0 ? groupDigits(n) + ' روپے' : 'قیمت درج نہیں'),
+    months: ['جنوری', 'فروری', 'مارچ', 'اپریل', 'مئی', 'جون', 'جولائی', 'اگست', 'ستمبر', 'اکتوبر', 'نومبر', 'دسمبر'],
+    date: (d, m, y, months) => `${d} ${months[m - 1]} ${y}`,
+    advice_title: 'اب کیا کریں',
+    advice_always: 'ہر صورت میں',
+    step: {
+      sims_668: 'اپنا شناختی کارڈ نمبر (13 ہندسے، ڈیش کے بغیر) 668 پر SMS کریں اور دیکھیں کہ اس پر کتنی سمیں رجسٹرڈ ہیں۔',
+      disown: 'اگر کوئی سم آپ کی نہیں تو شناختی کارڈ لے کر اُس موبائل کمپنی کی فرنچائز جائیں اور بائیومیٹرک (انگوٹھے کی) تصدیق سے اسے اپنے نام سے ختم کروائیں۔',
+      dirbs: 'پی ٹی اے کے DIRBS سے اپنا فون چیک کریں: 15 ہندسوں کا IMEI (دیکھنے کے لیے ' + L('*#06#') + ' ملائیں) 8484 پر SMS کریں۔ اگر فون چوری ہوا ہو یا اس کے IMEI کا غلط استعمال ہو رہا ہو تو DIRBS یا اپنی موبائل کمپنی کے ذریعے اسے بلاک کروائیں۔',
+      location: 'کوئی بھی آپ کے فون کی لوکیشن خرید سکتا ہے۔ اگر کوئی آپ کو دھمکائے یا آپ کا پیچھا کرتا لگے تو 15 پر پولیس کو کال کریں۔',
+      cdr_contacts: 'کالوں کے ریکارڈ سے پتا چلتا ہے کہ آپ کس سے بات کرتے ہیں۔ جن سے آپ اکثر بات کرتے ہیں انہیں خبردار کریں: دھوکے باز آپ کا نام لے کر ان سے رابطہ کر سکتے ہیں۔',
+      travel: 'FIA، امیگریشن یا سفارت خانے کے نام پر کال کرنے والے آپ کے سفر کی تفصیل بتا سکتے ہیں۔ سرکاری اہلکار فون پر پیسے یا کوڈ نہیں مانگتے: فون بند کر دیں۔',
+      cnic_misuse: 'شناختی کارڈ کی کاپی سے آپ کے نام پر اکاؤنٹ کھولا یا قرض لیا جا سکتا ہے۔ اپنے بینک اور موبائل والیٹ کو بتائیں، اور ایسے اکاؤنٹس کے پیغامات پر نظر رکھیں جو آپ نے نہیں کھولے۔',
+      family: 'آپ کے گھر والوں کی تفصیل بھی بیچی جا رہی ہے۔ انہیں بتائیں: ان کے نام اور رشتے جاننے والے کالر خود کو نادرا، بینک یا پولیس کا ظاہر کر سکتے ہیں۔',
+      bank: 'اپنے کارڈ پر لکھے نمبر پر بینک کو کال کریں، اکاؤنٹ پر نظر رکھنے کا کہیں، اور اپنا PIN، پاس ورڈ یا OTP کوڈ کبھی کسی کو نہ بتائیں۔',
+      report_1799: 'این سی سی آئی اے (NCCIA) کی سائبر کرائم ہیلپ لائن 1799 پر رپورٹ کریں۔ پہلے فہرست اور کالوں یا پیغامات کے اسکرین شاٹ لے کر محفوظ رکھیں۔',
+      refuse_calls: 'ایسی کالوں اور پیغامات کی توقع رکھیں جو آپ کا ڈیٹا بتا کر سرکاری لگیں۔ کسی بات کی تصدیق نہ کریں، کوئی کوڈ نہ بتائیں، پیسے نہ بھیجیں: فون بند کریں اور ادارے کے سرکاری نمبر پر خود کال کریں۔',
+    },
+    reason: {
+      empty: 'اس اندراج میں کوئی ہندسہ نہیں۔',
+      scientific_notation: 'یہ سائنسی انداز (جیسے ' + L('3.52021E+12') + ') میں لکھا ہے جس میں ہندسے ضائع ہو چکے ہیں۔ پورا نمبر لکھیں۔',
+      decimal_number: 'یہ اعشاری عدد لگتا ہے (نقطے کے بعد ایک سے تین ہندسے)۔ نمبر نقطے کے بغیر لکھیں۔',
+      bad_character: 'یہاں صرف ہندسے، خالی جگہ اور ڈیش لکھے جا سکتے ہیں: حروف اور دوسری علامتیں ہٹا دیں۔',
+      bad_length: {
+        cnic: 'شناختی کارڈ نمبر میں 13 ہندسے ہوتے ہیں، جیسے ' + L('35202-1234567-1') + '۔',
+        phone: 'پاکستانی موبائل نمبر میں 11 ہندسے ہوتے ہیں، جیسے ' + L('0300-1234567') + '۔',
+        imei: 'IMEI میں 15 ہندسے ہوتے ہیں (دیکھنے کے لیے ' + L('*#06#') + ' ملائیں)۔',
+      },
+      bad_region: 'شناختی کارڈ نمبر 0 سے شروع نہیں ہوتا: پہلا ہندسہ دیکھیں۔',
+      bad_check_digit: 'اس IMEI کا آخری ہندسہ باقی ہندسوں سے میل نہیں کھاتا، یعنی کوئی ہندسہ غلط لکھا گیا ہے۔ درست نمبر دیکھنے کے لیے ' + L('*#06#') + ' ملائیں۔',
+      not_mobile: 'یہ پاکستانی نمبر ہے مگر موبائل نمبر نہیں (شاید لینڈ لائن)۔ 03 سے شروع ہونے والا موبائل نمبر درج کریں۔',
+      unallocated: 'کوئی پاکستانی موبائل نیٹ ورک اس نمبر کے پہلے چار ہندسے (03xx) استعمال نہیں کرتا۔ انہیں دوبارہ دیکھیں۔',
+      not_pakistani: 'یہ پاکستانی نمبر نہیں۔ 03 یا ' + L('+92') + ' سے شروع ہونے والا نمبر درج کریں۔',
+      unrecognised: 'یہ نہ شناختی کارڈ نمبر ہے، نہ موبائل نمبر، نہ IMEI۔',
+      kind_mismatch: 'اس پر کسی اور قسم کے نمبر کا لیبل لگا ہے (یہ ' + L('cnic:') + '، ' + L('phone:') + ' یا ' + L('imei:') + ' سے شروع ہوتا ہے)۔ اسے متعلقہ خانے میں لکھیں۔',
+      ambiguous: 'یہ شناختی کارڈ نمبر بھی ہو سکتا ہے اور موبائل نمبر بھی: اسے متعلقہ خانے میں لکھیں۔',
+    },
+    looks_like: { cnic: 'یہ شناختی کارڈ نمبر لگتا ہے: اسے شناختی کارڈ کے خانے میں لکھیں۔', phone: 'یہ موبائل نمبر لگتا ہے: اسے موبائل نمبر کے خانے میں لکھیں۔', imei: 'یہ IMEI لگتا ہے: اسے IMEI کے خانے میں لکھیں۔' },
+    error: {
+      network: 'خبردار کے سرور سے رابطہ نہیں ہو سکا۔ اپنا انٹرنیٹ کنکشن دیکھیں اور دوبارہ کوشش کریں۔',
+      timeout: 'سرور نے جواب دینے میں بہت دیر لگائی؛ شاید آپ کا کنکشن سست ہے۔ دوبارہ کوشش کریں۔',
+      rate_limited: (at, rel) => (at
+        ? `آپ کے نیٹ ورک سے حال ہی میں بہت زیادہ جانچیں ہوئی ہیں۔ ${L(at)} کے بعد دوبارہ کوشش کریں (تقریباً ${rel} بعد)۔`
+        : 'آپ کے نیٹ ورک سے حال ہی میں بہت زیادہ جانچیں ہوئی ہیں۔ کچھ دیر بعد دوبارہ کوشش کریں۔'),
+      unauthorized: 'سرور نے درخواست رد کر دی۔ صفحہ دوبارہ لوڈ کر کے کوشش کریں۔',
+      unavailable: 'سروس تھوڑی دیر کے لیے دستیاب نہیں۔ چند منٹ بعد دوبارہ کوشش کریں۔',
+      server: 'سرور جواب نہیں دے سکا۔ کچھ دیر بعد دوبارہ کوشش کریں۔',
+      key_rotated: 'جانچ کے دوران سرور کی کلید بدل گئی۔ صفحہ دوبارہ لوڈ کر کے کوشش کریں۔',
+      bad_proof: 'سرور یہ ثابت نہیں کر سکا کہ اس نے اپنی شائع کردہ کلید سے جواب دیا، اس لیے اس کے جواب پر بھروسا نہیں کیا گیا اور کچھ نہیں دکھایا گیا۔ کچھ دیر بعد دوبارہ کوشش کریں۔',
+      malformed: 'سرور کا جواب پڑھا نہیں جا سکا۔ کچھ دیر بعد دوبارہ کوشش کریں۔',
+      suite: 'سرور اس صفحے سے مختلف طریقہ استعمال کرتا ہے۔ صفحہ دوبارہ لوڈ کریں۔',
+    },
+    duration: (n, unit) => `${n} ${{ s: 'سیکنڈ', m: 'منٹ', h: 'گھنٹے' }[unit]}`,
+  },
+};
+
+// groupDigits writes 3500 as 3,500.
+export function groupDigits(n) {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+// pickLang chooses the page's language: a remembered choice, else the
+// first of the browser's languages that is English or Urdu.
+export function pickLang(saved, languages) {
+  if (LANGS.includes(saved)) return saved;
+  for (const l of languages || []) {
+    const base = String(l).toLowerCase().split('-')[0];
+    if (LANGS.includes(base)) return base;
+  }
+  return 'en';
+}
+
+// formatDate writes "YYYY-MM-DD" as "6 October 2024"; anything else as is.
+export function formatDate(lang, s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s || '');
+  if (!m || +m[2] < 1 || +m[2] > 12) return s || '';
+  const t = STRINGS[lang];
+  return t.date(+m[3], +m[2], m[1], t.months);
+}
+
+// formatRetry returns the local clock time to retry at and how long that
+// is from now, for the rate-limit message.
+export function formatRetry(lang, at, now = Date.now()) {
+  const t = STRINGS[lang];
+  const secs = Math.max(1, Math.ceil((at.getTime() - now) / 1000));
+  const rel = secs < 60 ? t.duration(secs, 's')
+    : secs < 5400 ? t.duration(Math.ceil(secs / 60), 'm')
+    : t.duration(Math.round(secs / 3600), 'h');
+  const pad = (n) => String(n).padStart(2, '0');
+  return { at: `${pad(at.getHours())}:${pad(at.getMinutes())}`, rel };
+}
