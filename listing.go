@@ -16,6 +16,17 @@ import (
 
 // Listing describes one place where Pakistani citizens' data is offered for
 // sale. It holds no identifier: exposures reference it by ID.
+//
+// Verified, Fabricated and Sensitive are flags, like Have I Been Pwned's
+// breach flags, set by operators. Verified: Khabardar has confirmed the
+// data is real (a test purchase, a sample checked with the people in it).
+// Fabricated: shown to be fake (e.g. by a verify run): its entries are no
+// evidence that anyone's data is sold, so the website shows them as
+// fabricated and never counts them as found, and /v1/stats leaves them out
+// of every total. A listing cannot be both. Sensitive: being in the listing
+// says something harmful about a person beyond the data sold (a clinic's
+// patients, a helpline's callers, members of a community); the website says
+// so beside a match, so that a screenshot is shared with care.
 type Listing struct {
 	ID         string     `yaml:"id" json:"id"`
 	Title      string     `yaml:"title" json:"title"`
@@ -24,6 +35,8 @@ type Listing struct {
 	LastSeen   Date       `yaml:"last_seen" json:"last_seen"`
 	Status     string     `yaml:"status" json:"status"`
 	Verified   bool       `yaml:"verified" json:"verified"`
+	Fabricated bool       `yaml:"fabricated" json:"fabricated"`
+	Sensitive  bool       `yaml:"sensitive" json:"sensitive"`
 	Categories []Category `yaml:"categories" json:"categories"`
 	References []string   `yaml:"references" json:"references"`
 
@@ -149,6 +162,9 @@ func (l *Listing) Validate() error {
 	}
 	if !oneOf(l.Status, Statuses) {
 		return bad("status", "%q is not one of %s", l.Status, strings.Join(Statuses, "|"))
+	}
+	if l.Verified && l.Fabricated {
+		return bad("fabricated", "a listing cannot be both verified and fabricated")
 	}
 	if len(l.Categories) == 0 {
 		return bad("categories", "at least one category is required")

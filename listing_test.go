@@ -31,6 +31,9 @@ func TestDecodeListings(t *testing.T) {
 		{"no categories", strings.Replace(good, "categories: [{category: other, price_pkr: 0}]", "categories: []", 1), "categories"},
 		{"missing title", strings.Replace(good, "title: T", "title: ' '", 1), "title"},
 		{"missing first_seen", strings.Replace(good, "first_seen: 2025-01-01\n", "", 1), "first_seen"},
+		{"flags", good + "verified: false\nfabricated: true\nsensitive: true\n", ""},
+		{"verified and fabricated", good + "verified: true\nfabricated: true\n", "fabricated: a listing cannot be both verified and fabricated"},
+		{"flag not a boolean", good + "sensitive: maybe\n", "maybe"},
 		{"source url not http", strings.Replace(good, "{kind: other}", "{kind: other, url: \"ftp://x\"}", 1), "source.url"},
 	}
 	for _, tt := range tests {
@@ -45,5 +48,31 @@ func TestDecodeListings(t *testing.T) {
 				t.Fatalf("code %s", ErrorCode(err))
 			}
 		})
+	}
+}
+
+// TestListingFlags: the flags read from YAML, write to JSON under the same
+// names, and survive EncodeListing.
+func TestListingFlags(t *testing.T) {
+	src := "id: a\ntitle: T\nsource: {kind: other}\nfirst_seen: 2025-01-01\nstatus: unknown\nfabricated: true\nsensitive: true\ncategories: [{category: other}]\n"
+	ls, err := DecodeListings(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ls[0]
+	if l.Verified || !l.Fabricated || !l.Sensitive {
+		t.Fatalf("flags %v %v %v", l.Verified, l.Fabricated, l.Sensitive)
+	}
+	b, _ := json.Marshal(l)
+	if !strings.Contains(string(b), `"verified":false,"fabricated":true,"sensitive":true`) {
+		t.Fatalf("JSON: %s", b)
+	}
+	y, err := EncodeListing(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := DecodeListings(strings.NewReader(string(y)))
+	if err != nil || !again[0].Fabricated || !again[0].Sensitive {
+		t.Fatalf("EncodeListing round trip: %v\n%s", err, y)
 	}
 }

@@ -201,6 +201,7 @@ func New(cfg Config) *Server {
 	v1.Get("/buckets/:prefix", s.bucket)
 	v1.Get("/listings", s.listings)
 	v1.Get("/listings/:id", s.listing)
+	v1.Get("/stats", s.stats)
 	if s.cfg.SMS != nil && s.cfg.TwilioAuthToken != "" {
 		v1.Post("/sms/twilio", s.twilioSMS)
 	}
@@ -247,13 +248,21 @@ func routeOf(c *fiber.Ctx) string {
 // methodOf is the request's method if it is a standard one: a label value
 // taken from the request must come from a fixed set.
 func methodOf(c *fiber.Ctx) string {
-	switch m := c.Method(); m {
-	case fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
-		fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace:
-		return m
+	// Return our constant, never c.Method(): fiber's string points into the
+	// request's buffer, which fasthttp reuses for the next request on the
+	// connection, and labels (and the series map's keys) outlive it.
+	// A load test found this: the series map's keys changed under it.
+	m := c.Request().Header.Method()
+	for _, std := range standardMethods {
+		if string(m) == std {
+			return std
+		}
 	}
 	return "OTHER"
 }
+
+var standardMethods = []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+	fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace}
 
 // observe logs and measures every routed request, turning a handler's error
 // or panic into its response first so that the status is the one sent.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp"
 	"gopkg.in/yaml.v3"
 
 	"github.com/khabardar/khabardar"
@@ -715,5 +716,21 @@ func TestConfigAndListings(t *testing.T) {
 	}
 	if r := e.do(httptest.NewRequest("HEAD", "/v1/config", nil)); r.status != 200 {
 		t.Errorf("HEAD /v1/config: %d", r.status)
+	}
+}
+
+// TestMethodOfOutlivesRequest: methodOf's result keys the metrics' series
+// map and labels, so it must not point into the request's buffer, which
+// fasthttp reuses (a load test crashed the server's sync.Map this way).
+func TestMethodOfOutlivesRequest(t *testing.T) {
+	e := newEnv(t)
+	var rc fasthttp.RequestCtx
+	rc.Request.Header.SetMethod("GET")
+	c := e.srv.App().AcquireCtx(&rc)
+	defer e.srv.App().ReleaseCtx(c)
+	m := methodOf(c)
+	rc.Request.Header.SetMethod("PUT") // same length: rewritten in place
+	if m != "GET" {
+		t.Fatalf("methodOf's result changed with the request buffer: %q", m)
 	}
 }

@@ -15,10 +15,10 @@ import (
 )
 
 // The citizen website (Config.Site) is a handful of static files, read and
-// compressed once in New and served from memory at exact routes: no
-// catch-all, so an unknown path still gets the API's JSON 404. Site routes
-// are neither rate-limited nor per-caller: the same bytes for everyone,
-// made to be cached by a CDN.
+// compressed once in New and served from memory at exact routes (siteRoute:
+// top pages without ".html"): no catch-all, so an unknown path still gets
+// the API's JSON 404. Site routes are neither rate-limited nor per-caller:
+// the same bytes for everyone, made to be cached by a CDN.
 
 // siteCSP replaces the API's policy on site responses (securityHeaders sets
 // the others): the page runs its own script and stylesheet, talks only to
@@ -118,11 +118,7 @@ func (s *Server) mountSite() {
 			s.log.Warn("site: file not served", "file", name, "reason", why)
 			return nil
 		}
-		route := "/" + name
-		if name == "index.html" {
-			route = "/"
-		}
-		s.app.Get(route, f.serve) // GET and HEAD
+		s.app.Get(siteRoute(name), f.serve) // GET and HEAD
 		files++
 		plain += len(f.reps[codingIdentity].body)
 		served += f.smallest()
@@ -132,6 +128,20 @@ func (s *Server) mountSite() {
 		s.log.Warn("site: cannot list", "err", err.Error())
 	}
 	s.log.Info("site loaded", "files", files, "bytes", plain, "smallest_bytes", served)
+}
+
+// siteRoute is the path a site file is served at: its name, except that a
+// page at the top (index.html, stats.html) is served without ".html", index
+// at /, so that the addresses people type and share are /, /stats. One
+// route per file: a second spelling of a page would split caches.
+func siteRoute(name string) string {
+	switch {
+	case name == "index.html":
+		return "/"
+	case !strings.Contains(name, "/") && path.Ext(name) == ".html":
+		return "/" + strings.TrimSuffix(name, ".html")
+	}
+	return "/" + name
 }
 
 // loadSiteFile reads and precompresses one file, or says why it cannot be

@@ -30,9 +30,10 @@ var (
 	testIndex = []byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Khabardar</title>` +
 		`<link rel="stylesheet" href="/assets/app-3fa9c1d2.css"><script type="module" src="/assets/app-5XJQ3A2B.js"></script></head>` +
 		`<body>` + strings.Repeat(`<p>Is my data being sold?</p>`, 40) + `</body></html>`)
-	testJS  = []byte(strings.Repeat(`export function check(value) { return fetch("/v1/config").then((r) => r.json()); }`+"\n", 30))
-	testCSS = []byte(strings.Repeat("body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 40rem; }\n", 30))
-	testPNG = noise(600)
+	testStats = []byte(strings.Replace(string(testIndex), "Is my data being sold?", "Data for sale, in numbers", -1))
+	testJS    = []byte(strings.Repeat(`export function check(value) { return fetch("/v1/config").then((r) => r.json()); }`+"\n", 30))
+	testCSS   = []byte(strings.Repeat("body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 40rem; }\n", 30))
+	testPNG   = noise(600)
 
 	testSite = fstest.MapFS{
 		"index.html":              {Data: testIndex},
@@ -46,6 +47,7 @@ var (
 		"robots.txt":              {Data: []byte("User-agent: *\nAllow: /\n")},
 		"strings.json":            {Data: []byte(strings.Repeat(`{"found":"FOUND","absent":"not found"},`, 20))},
 		"help/index.html":         {Data: testIndex},
+		"stats.html":              {Data: testStats},
 		".hidden.txt":             {Data: []byte("an editor's leftovers\n")},
 		"notes.md":                {Data: []byte("# no content type\n")},
 		"odd:name.js":             {Data: testJS},
@@ -107,6 +109,7 @@ func TestSiteFiles(t *testing.T) {
 		{"index, all codings excluded", "/", "*;q=0", "text/html; charset=utf-8", "", doc, true, testIndex},
 		{"index, identity preferred", "/", "identity, gzip;q=0.5", "text/html; charset=utf-8", "", doc, true, testIndex},
 		{"another document", "/help/index.html", "br", "text/html; charset=utf-8", "br", doc, true, testIndex},
+		{"a top page without .html", "/stats", "br", "text/html; charset=utf-8", "br", doc, true, testStats},
 		{"hashed script, esbuild's hash", "/assets/app-5XJQ3A2B.js", "br, gzip", "text/javascript; charset=utf-8", "br", hashed, true, testJS},
 		{"hashed stylesheet, hex hash", "/assets/app-3fa9c1d2.css", "gzip", "text/css; charset=utf-8", "gzip", hashed, true, testCSS},
 		{"script without a hash", "/assets/app-settings.js", "br", "text/javascript; charset=utf-8", "br", other, true, testJS},
@@ -296,6 +299,9 @@ func TestSiteNotFound(t *testing.T) {
 	}{
 		{"unknown file", "GET", "/nothing.js", 404, khabardar.ENOTFOUND},
 		{"index by name", "GET", "/index.html", 404, khabardar.ENOTFOUND},
+		{"a top page by name", "GET", "/stats.html", 404, khabardar.ENOTFOUND},
+		{"a top page with a slash", "GET", "/stats/", 404, khabardar.ENOTFOUND},
+		{"a deeper page without .html", "GET", "/help/index", 404, khabardar.ENOTFOUND},
 		{"a directory", "GET", "/assets/", 404, khabardar.ENOTFOUND},
 		{"a directory without slash", "GET", "/assets", 404, khabardar.ENOTFOUND},
 		{"case differs", "GET", "/ASSETS/app-5XJQ3A2B.js", 404, khabardar.ENOTFOUND},
@@ -352,6 +358,24 @@ func TestSiteLogs(t *testing.T) {
 	metrics := string(e.get("/metrics").body)
 	if !strings.Contains(metrics, `khabardar_http_requests_total{method="GET",route="/",status="200"} 1`) {
 		t.Error("/metrics does not count the index under route /")
+	}
+}
+
+// TestSiteRoute: where each kind of file name is served.
+func TestSiteRoute(t *testing.T) {
+	tests := []struct{ name, file, route string }{
+		{"index", "index.html", "/"},
+		{"a top page", "stats.html", "/stats"},
+		{"a page in a directory", "help/index.html", "/help/index.html"},
+		{"an asset", "assets/app-5XJQ3A2B.js", "/assets/app-5XJQ3A2B.js"},
+		{"a top file that is not a page", "favicon.svg", "/favicon.svg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := siteRoute(tt.file); got != tt.route {
+				t.Errorf("siteRoute(%q) = %q, want %q", tt.file, got, tt.route)
+			}
+		})
 	}
 }
 

@@ -54,8 +54,8 @@ type Listing = khabardar.Listing
 // in any form: only its kind.
 type Result struct {
 	Kind     identifier.Kind
-	Found    bool      // the identifier appears in at least one listing
-	Listings []Listing // where it appears, sorted by ID
+	Found    bool      // the identifier appears in at least one listing not shown to be fabricated
+	Listings []Listing // every listing it appears in, fabricated ones included, sorted by ID
 }
 
 // Config is the server's published configuration, checked.
@@ -268,7 +268,10 @@ func (c *Client) Check(ctx context.Context, ids []identifier.ID) ([]Result, erro
 	}
 	for i, id := range ids {
 		ls := found[pos[id]]
-		results[i] = Result{Kind: id.Kind(), Found: len(ls) > 0, Listings: slices.Clone(ls)}
+		// A fabricated listing's "data" is made up: being in it exposes
+		// nobody, so it does not make an identifier found.
+		genuine := slices.ContainsFunc(ls, func(l Listing) bool { return !l.Fabricated })
+		results[i] = Result{Kind: id.Kind(), Found: genuine, Listings: slices.Clone(ls)}
 	}
 	return results, nil
 }

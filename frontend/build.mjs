@@ -1,5 +1,7 @@
-// Builds dist/: index.html (from src/index.html, with the English strings
-// of src/i18n.js filled in and the hashed asset names), assets/app-HASH.js,
+// Builds dist/: index.html and stats.html (from src/, with the English
+// strings of src/i18n.js filled in and the hashed asset names),
+// assets/app-HASH.js (the citizen page), assets/stats-HASH.js (the
+// statistics page: no cryptography, so a bundle of its own), the shared
 // assets/app-HASH.css and favicon.svg. The output depends only on the
 // sources: running it twice writes the same bytes (CI rebuilds and compares).
 import { build } from 'esbuild';
@@ -17,7 +19,7 @@ const dist = new URL('dist/', root);
 // BigInt, for its arithmetic) is 71.
 const target = ['es2019', 'chrome71'];
 
-async function bundle(entry, ext) {
+async function bundle(entry, ext, prefix = 'app') {
   const r = await build({
     entryPoints: [entry],
     bundle: true,
@@ -32,14 +34,14 @@ async function bundle(entry, ext) {
   });
   const code = r.outputFiles[0].contents;
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 10);
-  return { name: `assets/app-${hash}.${ext}`, code };
+  return { name: `assets/${prefix}-${hash}.${ext}`, code };
 }
 
 const escapeHTML = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 // page fills each empty element marked data-i18n with its English string,
 // checking that both languages have it.
-function page(template, css, js) {
+function page(name, template, css, js) {
   let filled = 0;
   const html = template.replace(/(<(\w+)[^>]*\sdata-i18n="(\w+)"[^>]*>)(<\/\2>)/g, (_, open, tag, key, close) => {
     for (const lang of Object.keys(STRINGS)) {
@@ -49,17 +51,21 @@ function page(template, css, js) {
     return open + escapeHTML(STRINGS.en[key]) + close;
   });
   if (filled !== template.split(' data-i18n="').length - 1) {
-    throw new Error('index.html: an element marked data-i18n is not empty');
+    throw new Error(name + ': an element marked data-i18n is not empty');
   }
   return html.replace('{{css}}', css).replace('{{js}}', js);
 }
 
 const js = await bundle('src/main.js', 'js');
+const statsJS = await bundle('src/stats.js', 'js', 'stats');
 const css = await bundle('src/style.css', 'css');
+const html = (name, script) => Buffer.from(page(name, readFileSync(src(name), 'utf8'), css.name, script.name));
 const files = {
-  'index.html': Buffer.from(page(readFileSync(src('index.html'), 'utf8'), css.name, js.name)),
+  'index.html': html('index.html', js),
+  'stats.html': html('stats.html', statsJS),
   'favicon.svg': readFileSync(src('favicon.svg')),
   [js.name]: js.code,
+  [statsJS.name]: statsJS.code,
   [css.name]: css.code,
 };
 

@@ -68,6 +68,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
+	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -125,15 +126,24 @@ type nameMap struct {
 	gen    uint64 // Store.namesGen before loading
 }
 
-// Open returns a store on the Redis at url (redis://[user:password@]host:port/db
-// or rediss://…). It does not connect: Ping or Init does.
-func Open(ctx context.Context, url string) (*Store, error) {
-	opt, err := redis.ParseURL(url)
+// Open returns a store on the Redis at url: redis://[user:password@]host:port/db
+// or rediss://… for one server, redis-cluster://host:port[,host:port…] or
+// rediss-cluster://… for a Redis Cluster (see internal/redisurl). It does
+// not connect: Ping or Init does.
+func Open(ctx context.Context, url string) (*Store, error) { return openURL(url, false) }
+
+// OpenServing is Open for a server answering requests: Redis commands fail
+// within about a second when Redis stops answering (internal/redisurl), so
+// requests get a quick 503 rather than waiting. Not for ingest, whose
+// batches take longer.
+func OpenServing(ctx context.Context, url string) (*Store, error) { return openURL(url, true) }
+
+func openURL(url string, failFast bool) (*Store, error) {
+	rdb, err := redisurl.Client(url, failFast)
 	if err != nil {
-		// The parse error may quote the URL, password and all.
-		return nil, khabardar.Errorf(khabardar.EINVALID, "redis URL does not parse")
+		return nil, khabardar.Errorf(khabardar.EINVALID, "%s", err.Error()) // names no part of the URL
 	}
-	return newStore(redis.NewClient(opt)), nil
+	return newStore(rdb), nil
 }
 
 func newStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }

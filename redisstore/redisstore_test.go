@@ -7,12 +7,14 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/internal/redistest"
+	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/khabardar/khabardar/storetest"
 	"github.com/redis/go-redis/v9"
 )
@@ -25,6 +27,42 @@ func TestContract(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// TestContractCluster runs the contract on a three-master Redis Cluster:
+// every bucket's keys share a hash slot, listing metadata shares {m}, and
+// scans visit every master. A cluster is one keyspace, leased for the
+// whole test; each subtest's first store finds it flushed (a store opened
+// while another is open, as the contract's "before Init" does, shares it).
+func TestContractCluster(t *testing.T) {
+	u := redistest.ClusterURL(t)
+	var live atomic.Int32
+	storetest.Run(t, func(t *testing.T) khabardar.Store {
+		if live.Add(1) == 1 {
+			flushCluster(t, u)
+		}
+		t.Cleanup(func() { live.Add(-1) })
+		s, err := Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func flushCluster(t *testing.T, u string) {
+	t.Helper()
+	c, err := redisurl.Client(u, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.(*redis.ClusterClient).ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
+		return m.FlushAll(ctx).Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // open returns an Init'ed store on a keyspace of its own, and its URL.

@@ -22,7 +22,7 @@
 //  5. for a check, evaluates the identifier itself, as a browser would with
 //     its blinded value: the VOPRF output's bucket from the store, the
 //     entry with its suffix, the listings that entry names (a listing the
-//     catalogue no longer has is not counted);
+//     catalogue no longer has, or one flagged fabricated, is not counted);
 //  6. replies with one SMS segment (reply.go; segment.go counts them).
 //
 // # What SMS can check

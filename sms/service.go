@@ -254,8 +254,9 @@ func (h *handling) check(ctx context.Context, id identifier.ID) (Reply, error) {
 	n, categories := 0, map[string]bool{}
 	for _, l := range listings {
 		// A listing the entry names but the catalogue no longer has is
-		// being removed: it is not counted.
-		if !slices.Contains(entries[i].Listings, l.ID) {
+		// being removed, and a fabricated one is no evidence of a sale:
+		// neither is counted, as on the website.
+		if !slices.Contains(entries[i].Listings, l.ID) || l.Fabricated {
 			continue
 		}
 		n++

@@ -139,6 +139,29 @@ func TestUnknownListingsIgnored(t *testing.T) {
 	}
 }
 
+// TestFabricatedListingsIgnored: a fabricated listing neither counts nor
+// lends its categories to a reply, as on the website.
+func TestFabricatedListingsIgnored(t *testing.T) {
+	e := newEnv(t, generous)
+	const onlyFake = "42201-3333333-3"
+	fake := listing("fake-bank", "bank")
+	fake.Fabricated = true
+	e.ingest(listing("loc-shop", "location"), mustParse(t, identifier.CNIC, cnicLocation))
+	e.ingest(fake, mustParse(t, identifier.CNIC, cnicLocation), mustParse(t, identifier.CNIC, onlyFake))
+	site := SiteAddress(testSite)
+	tests := []struct{ name, body, want string }{
+		{"in a real and a fabricated listing", cnicLocation, english.foundText(identifier.CNIC, 1, "location", site)},
+		{"only in a fabricated listing", onlyFake, english.notFound("CNIC", site)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := e.mustSend(senderClean, tt.body); r.Text != tt.want {
+				t.Fatalf("%q, want %q", r.Text, tt.want)
+			}
+		})
+	}
+}
+
 func TestTopCategory(t *testing.T) {
 	if !slices.Equal(slices.Sorted(slices.Values(CategoryRank)), slices.Sorted(slices.Values(khabardar.CategoryNames))) {
 		t.Fatalf("CategoryRank %v does not rank exactly the listing categories %v", CategoryRank, khabardar.CategoryNames)

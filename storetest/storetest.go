@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) khabardar.Store) {
 	}
 	t.Run("Init", func(t *testing.T) { testInit(t, newStore) })
 	t.Run("Listings", func(t *testing.T) { testListings(t, open(t)) })
+	t.Run("ListingFlags", func(t *testing.T) { testListingFlags(t, open(t)) })
 	t.Run("AddExposures", func(t *testing.T) { testAddExposures(t, open(t)) })
 	t.Run("Bucket", func(t *testing.T) { testBucket(t, open(t)) })
 	t.Run("RemoveListing", func(t *testing.T) { testRemove(t, open(t)) })
@@ -180,6 +181,53 @@ func testListings(t *testing.T, s khabardar.Store) {
 	if l.Counts != (khabardar.Counts{Phone: 1}) {
 		t.Fatalf("update lost counts: %+v", l.Counts)
 	}
+}
+
+// testListingFlags: every combination of flags a listing may have is kept,
+// through Listing and Listings, and an update clears a flag as it sets one
+// (an operator un-flagging a listing must not find the flag stuck).
+func testListingFlags(t *testing.T, s khabardar.Store) {
+	ctx := context.Background()
+	mustPut(t, s, "flagged")
+	mustAdd(t, s, "flagged", []khabardar.Exposure{Exposure("00ab", 1, identifier.CNIC)})
+	tests := []struct {
+		name                            string
+		verified, fabricated, sensitive bool
+	}{
+		{"fabricated and sensitive", false, true, true},
+		{"verified", true, false, false},
+		{"sensitive only", false, false, true},
+		{"fabricated only", false, true, false},
+		{"none", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := NewListing("flagged")
+			l.Verified, l.Fabricated, l.Sensitive = tt.verified, tt.fabricated, tt.sensitive
+			if err := s.PutListing(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+			one, err := s.Listing(ctx, "flagged")
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := s.Listings(ctx)
+			if err != nil || len(all) != 1 {
+				t.Fatalf("Listings: %v, %d listings", err, len(all))
+			}
+			for what, got := range map[string]*khabardar.Listing{"Listing": one, "Listings": all[0]} {
+				if got.Verified != tt.verified || got.Fabricated != tt.fabricated || got.Sensitive != tt.sensitive {
+					t.Errorf("%s: verified %v, fabricated %v, sensitive %v", what, got.Verified, got.Fabricated, got.Sensitive)
+				}
+				if got.Counts != (khabardar.Counts{CNIC: 1}) {
+					t.Errorf("%s: flagging changed the counts: %+v", what, got.Counts)
+				}
+			}
+		})
+	}
+	both := NewListing("flagged")
+	both.Verified, both.Fabricated = true, true
+	wantCode(t, "PutListing(verified and fabricated)", s.PutListing(ctx, both), khabardar.EINVALID)
 }
 
 func testAddExposures(t *testing.T, s khabardar.Store) {

@@ -225,15 +225,27 @@ func printCheck(w io.Writer, inputs []checkInput, results []client.Result, conf 
 		}
 		r := results[next]
 		next++
-		if !r.Found {
+		genuine := 0
+		for _, l := range r.Listings {
+			if !l.Fabricated {
+				genuine++
+			}
+		}
+		noun := func(n int) string {
+			if n == 1 {
+				return "listing"
+			}
+			return "listings"
+		}
+		switch {
+		case !r.Found && len(r.Listings) == 0:
 			fmt.Fprintf(w, "#%d (%s): %s\n", in.pos, r.Kind, notFound)
 			continue
+		case !r.Found:
+			fmt.Fprintf(w, "#%d (%s): %s; it is only in %d %s shown to be fabricated\n", in.pos, r.Kind, notFound, len(r.Listings), noun(len(r.Listings)))
+		default:
+			fmt.Fprintf(w, "#%d (%s): FOUND in %d %s\n", in.pos, r.Kind, genuine, noun(genuine))
 		}
-		noun := "listings"
-		if len(r.Listings) == 1 {
-			noun = "listing"
-		}
-		fmt.Fprintf(w, "#%d (%s): FOUND in %d %s\n", in.pos, r.Kind, len(r.Listings), noun)
 		for _, l := range r.Listings {
 			fmt.Fprintf(w, "  - %s\n", printable(l.Title))
 			seen := "first seen " + l.FirstSeen.String()
@@ -243,6 +255,9 @@ func printCheck(w io.Writer, inputs []checkInput, results []client.Result, conf 
 			status := strings.ReplaceAll(printable(l.Status), "_", " ")
 			if l.Verified {
 				status += ", verified"
+			}
+			if l.Fabricated {
+				status += ", FABRICATED: its data is made up"
 			}
 			fmt.Fprintf(w, "    source: %s · %s · status: %s\n", printable(l.Source.Kind), seen, status)
 			var offered []string
@@ -337,6 +352,7 @@ type checkListing struct {
 	LastSeen   string         `json:"last_seen,omitempty"`
 	Status     string         `json:"status"`
 	Verified   bool           `json:"verified"`
+	Fabricated bool           `json:"fabricated"`
 	Categories []checkPricing `json:"categories"`
 }
 
@@ -363,7 +379,7 @@ func printCheckJSON(w io.Writer, inputs []checkInput, results []client.Result, c
 		for _, l := range res.Listings {
 			cl := checkListing{
 				ID: l.ID, Title: l.Title, SourceKind: l.Source.Kind, FirstSeen: l.FirstSeen.String(),
-				LastSeen: l.LastSeen.String(), Status: l.Status, Verified: l.Verified, Categories: []checkPricing{},
+				LastSeen: l.LastSeen.String(), Status: l.Status, Verified: l.Verified, Fabricated: l.Fabricated, Categories: []checkPricing{},
 			}
 			for _, c := range l.Categories {
 				cl.Categories = append(cl.Categories, checkPricing{c.Category, c.PricePKR})

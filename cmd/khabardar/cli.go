@@ -30,10 +30,14 @@ Usage:
   khabardar listings add FILE...                add or update listings from YAML files
   khabardar listings list [--json]              list listings with identifier counts
   khabardar listings remove ID                  remove a listing and its exposures
+  khabardar listings flag ID --verified|--fabricated|--sensitive[=false]...   set or clear a listing's flags
   khabardar ingest --listing ID [flags] FILE... load identifiers from CSV/TSV, JSON lines, XLSX or text
   khabardar apikeys create --name NAME [--rate R] [--max-batch N]   a key for a journalist or partner (shown once)
   khabardar apikeys list [--json] | revoke ID   manage API keys
   khabardar check [--server URL] [--json] VALUE... | -   check identifiers against a server; the value never leaves this process
+  khabardar verify [--server URL] [--api-key KEY] [--json | --html FILE] SAMPLE...   judge a seller's sample: plausible? new or repackaged?
+  khabardar load --server URL[,URL...] [--checks N] [--duration D] [--concurrency N] [--pids PIDs] [--json]
+                                                drive config, evaluate and bucket with synthetic numbers and measure
   khabardar sms-sim --from NUMBER [--server URL] [--gateway twilio|kannel]   send SMS to a server as a gateway would
 
 Store and key flags (every command):
@@ -74,12 +78,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"listings add":    cmdListingsAdd,
 		"listings list":   cmdListingsList,
 		"listings remove": cmdListingsRemove,
+		"listings flag":   cmdListingsFlag,
 		"ingest":          cmdIngest,
 		"apikeys create":  cmdAPIKeysCreate,
 		"apikeys list":    cmdAPIKeysList,
 		"apikeys revoke":  cmdAPIKeysRevoke,
 		"check":           cmdCheck,
+		"verify":          cmdVerify,
 		"sms-sim":         cmdSMSSim,
+		"load":            cmdLoad,
 	}
 	fn, ok := commands[cmd]
 	if !ok {

@@ -33,6 +33,7 @@ type Config struct {
 	LogLevel    string // KHABARDAR_LOG_LEVEL: debug, info (default), warn or error; debug logs every request
 
 	logLevel *slog.LevelVar // the logger's, which applyLogLevel sets
+	serving  bool           // serve sets it: Redis commands fail fast (redisstore.OpenServing)
 
 	// serve only. Rates are in ulule/limiter's format, "<count>-<S|M|H|D>";
 	// the defaults and their reasons are ratelimit.DefaultConfig's.
@@ -159,7 +160,7 @@ func (c *Config) applyLogLevel() error {
 // register adds the store and key flags to fs.
 func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "embedded store directory (env KHABARDAR_DATA)")
-	fs.StringVar(&c.RedisURL, "redis", c.RedisURL, "Redis URL, e.g. redis://127.0.0.1:6379/0, instead of the embedded store (env KHABARDAR_REDIS_URL)")
+	fs.StringVar(&c.RedisURL, "redis", c.RedisURL, "Redis URL instead of the embedded store: redis://127.0.0.1:6379/0, or redis-cluster://host:port,host:port for a cluster (env KHABARDAR_REDIS_URL)")
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "server key file (env KHABARDAR_KEY_FILE; default <data>/key.json; required with --redis)")
 	fs.IntVar(&c.BucketBits, "bucket-bits", c.BucketBits, "bits of the VOPRF output that name a bucket, a multiple of 4 (env KHABARDAR_BUCKET_BITS)")
 	fs.IntVar(&c.SuffixBytes, "suffix-bytes", c.SuffixBytes, "bytes of the VOPRF output stored per identifier, at least 8 (env KHABARDAR_SUFFIX_BYTES)")
@@ -272,7 +273,11 @@ func (c *Config) open(ctx context.Context, log *slog.Logger) (*env, error) {
 	layout := khabardar.Layout{KeyID: key.ID(), BucketBits: c.BucketBits, SuffixBytes: c.SuffixBytes}
 	var s khabardar.Store
 	if c.RedisURL != "" {
-		s, err = redisstore.Open(ctx, c.RedisURL)
+		if c.serving {
+			s, err = redisstore.OpenServing(ctx, c.RedisURL)
+		} else {
+			s, err = redisstore.Open(ctx, c.RedisURL)
+		}
 	} else {
 		if err = os.MkdirAll(c.DataDir, 0o700); err == nil {
 			s, err = boltstore.Open(c.DataDir)

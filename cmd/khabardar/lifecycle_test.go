@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/khabardar/khabardar/frontend"
 	"github.com/khabardar/khabardar/internal/fixture"
+	"github.com/khabardar/khabardar/internal/redisurl"
 )
 
 // TestKilledIngest kills an ingest with SIGKILL part way and checks that
@@ -58,14 +60,23 @@ func TestKilledIngest(t *testing.T) {
 // storeHasData reports whether the killed ingest has written anything yet.
 func storeHasData(t *testing.T, c *cli) bool {
 	if u := storeURL(c); u != "" {
-		opt, err := redis.ParseURL(u)
+		rdb, err := redisurl.Client(u, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rdb := redis.NewClient(opt)
 		defer rdb.Close()
-		keys, _ := rdb.Keys(context.Background(), "khb:b:*").Result()
-		return len(keys) > 100
+		var n atomic.Int64
+		count := func(ctx context.Context, c *redis.Client) error {
+			keys, err := c.Keys(ctx, "khb:b:*").Result()
+			n.Add(int64(len(keys)))
+			return err
+		}
+		if cc, ok := rdb.(*redis.ClusterClient); ok {
+			cc.ForEachMaster(context.Background(), count)
+		} else {
+			count(context.Background(), rdb.(*redis.Client))
+		}
+		return n.Load() > 100
 	}
 	var size int64
 	filepath.Walk(c.data, func(p string, fi os.FileInfo, err error) error {

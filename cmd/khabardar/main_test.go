@@ -58,10 +58,12 @@ func newCLI(t *testing.T, redisURL string) *cli {
 	return c
 }
 
-// stores runs f once on the embedded store and once on Redis.
+// stores runs f on the embedded store, on Redis and on a three-master
+// Redis Cluster.
 func stores(t *testing.T, f func(t *testing.T, c *cli)) {
 	t.Run("embedded", func(t *testing.T) { f(t, newCLI(t, "")) })
 	t.Run("redis", func(t *testing.T) { f(t, newCLI(t, redistest.URL(t))) })
+	t.Run("cluster", func(t *testing.T) { f(t, newCLI(t, redistest.ClusterURL(t))) })
 }
 
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {

@@ -14,36 +14,21 @@ import (
 	"github.com/khabardar/khabardar/internal/redistest"
 )
 
-// TestSharedLimitAcrossReplicas: two server processes sharing one Redis
-// enforce one limit exactly. Of 200 concurrent one-element evaluations,
-// spread over both, against a limit of 50, exactly 50 succeed.
+// TestSharedLimitAcrossReplicas: two server processes sharing one Redis, or
+// one Redis Cluster, enforce one limit exactly. Of 200 concurrent
+// one-element evaluations, spread over both, against a limit of 50, exactly
+// 50 succeed.
 func TestSharedLimitAcrossReplicas(t *testing.T) {
-	c := newCLI(t, redistest.URL(t))
+	t.Run("redis", func(t *testing.T) { sharedLimit(t, newCLI(t, redistest.URL(t))) })
+	t.Run("cluster", func(t *testing.T) { sharedLimit(t, newCLI(t, redistest.ClusterURL(t))) })
+}
+
+func sharedLimit(t *testing.T, c *cli) {
 	c.ok("keys", "init") // both replicas share it, as they must
 	a := startServe(t, c, "--rate-evaluate", "50-H")
 	b := startServe(t, c, "--rate-evaluate", "50-H")
 
-	var cfg struct {
-		KeyID     string `json:"key_id"`
-		PublicKey string `json:"public_key"`
-	}
-	r, err := http.Get(a.base + "/v1/config")
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(r.Body).Decode(&cfg)
-	r.Body.Close()
-	pub, _ := base64.RawURLEncoding.DecodeString(cfg.PublicKey)
-	client, err := hashing.NewClient(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := identifier.Parse(identifier.Unknown, "0300-1234567")
-	blinded, err := client.Blind([]identifier.ID{id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := json.Marshal(map[string]any{"key_id": cfg.KeyID, "blinded": []string{base64.RawURLEncoding.EncodeToString(blinded.Elements[0])}})
+	body := evaluateBody(t, a.base, "0300-1234567")
 
 	var (
 		mu       sync.Mutex
@@ -82,4 +67,35 @@ func TestSharedLimitAcrossReplicas(t *testing.T) {
 			}
 		}
 	}
+}
+
+// evaluateBody returns a valid POST /v1/evaluate body for one blinded
+// element of value, made with the key server publishes.
+func evaluateBody(t *testing.T, server, value string) []byte {
+	t.Helper()
+	var cfg struct {
+		KeyID     string `json:"key_id"`
+		PublicKey string `json:"public_key"`
+	}
+	r, err := http.Get(server + "/v1/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(r.Body).Decode(&cfg)
+	r.Body.Close()
+	pub, _ := base64.RawURLEncoding.DecodeString(cfg.PublicKey)
+	client, err := hashing.NewClient(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := identifier.Parse(identifier.Unknown, identifier.Raw(value))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blinded, err := client.Blind([]identifier.ID{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"key_id": cfg.KeyID, "blinded": []string{base64.RawURLEncoding.EncodeToString(blinded.Elements[0])}})
+	return body
 }

@@ -6,10 +6,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/api"
+	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/khabardar/khabardar/ratelimit"
 )
 
@@ -33,6 +32,7 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err := cfg.checkSMS(); err != nil {
 		return usageError{err.Error()}
 	}
+	cfg.serving = true
 	e, err := cfg.open(ctx, log)
 	if err != nil {
 		return err
@@ -42,11 +42,10 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	// With Redis the limiter counts in the same Redis, so that every
 	// replica enforces one limit; else in this process's memory.
 	if cfg.RedisURL != "" {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		rdb, err := redisurl.Client(cfg.RedisURL, true)
 		if err != nil {
-			return khabardar.Errorf(khabardar.EINVALID, "redis URL does not parse") // the error may quote the password
+			return khabardar.Errorf(khabardar.EINVALID, "%s", err.Error()) // names no part of the URL
 		}
-		rdb := redis.NewClient(opt)
 		defer rdb.Close()
 		limits.Redis = rdb
 	}

@@ -272,6 +272,10 @@ func TestSite(t *testing.T) {
 		}
 	}
 
+	// The report of `khabardar verify --html` the browser opens from disk.
+	report, sampleTyped := siteVerifyReport(t, c, srv.base, rows)
+	typed = append(typed, sampleTyped...)
+
 	// The limited server: the same listing, nothing ingested.
 	lc := newCLI(t, "")
 	lc.ok("keys", "init")
@@ -306,6 +310,7 @@ func TestSite(t *testing.T) {
 			"KHABARDAR_LIMITED_URL=" + limited.base,
 			"KHABARDAR_LIMITED_EVALUATIONS=" + strconv.Itoa(limitedEvaluate),
 			"KHABARDAR_FIXTURE=" + fixtureFile,
+			"KHABARDAR_VERIFY_REPORT=" + report,
 			envScreenshots + "=" + screenshots,
 			envChromium + "=" + chromium,
 		}

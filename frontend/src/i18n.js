@@ -117,6 +117,46 @@ export const STRINGS = {
       suite: 'The server speaks another protocol than this page. Reload the page.',
     },
     duration: (n, unit) => `${n} ${{ s: plural(n, 'second', 'seconds'), m: plural(n, 'minute', 'minutes'), h: plural(n, 'hour', 'hours') }[unit]}`,
+
+    // Flags of a listing that matched (the citizen page).
+    not_found_genuine: 'Not found in any genuine listing',
+    fabricated_title: (n) => plural(n, 'Also in a listing shown to be fabricated', `Also in ${n} listings shown to be fabricated`),
+    fabricated_text: 'Khabardar found that this data is made up, so it is not counted as found. Such lists are still used to frighten and cheat people: confirm nothing to a caller who quotes them.',
+    fabricated_badge: 'Fabricated: this listing’s data is fake',
+    sensitive_note: 'Sensitive: being in this listing can itself say something about you. Think before sharing a screenshot of this result.',
+
+    // The statistics page (stats.html), and the links between the pages.
+    stats_link: 'Data for sale, in numbers',
+    back_link: 'Check your CNIC, mobile number or IMEI',
+    stats_doc_title: 'Khabardar: data for sale, in numbers',
+    stats_title: 'Data for sale, in numbers',
+    stats_intro: 'What the data-for-sale listings Khabardar knows of hold, and the prices they ask. Each entry is one CNIC, mobile number or IMEI in one listing: the same number in two listings counts twice. Listings shown to be fabricated are not counted.',
+    stats_loading: 'Loading the figures…',
+    stats_failed: 'The figures could not be loaded. Check your internet connection and try again later.',
+    stats_rate_limited: (at, rel) => (at
+      ? `Too many requests have come from your network recently. Try again after ${at} (in about ${rel}).`
+      : 'Too many requests have come from your network recently. Try again later.'),
+    stats_summary: (entries, listings) => `${groupDigits(entries)} ${plural(entries, 'entry', 'entries')} for sale in ${listings} ${plural(listings, 'listing', 'listings')}.`,
+    stats_fabricated: (n, entries) => `Not counted: ${n} ${plural(n, 'listing', 'listings')} shown to be fabricated, with ${groupDigits(entries)} ${plural(entries, 'entry', 'entries')}.`,
+    stats_empty: 'No listings have been added yet.',
+    kinds_title: 'Entries for sale, by kind of identifier',
+    kinds_desc: (rows) => 'Bar chart. ' + rows.map((r) => `${r.label}: ${groupDigits(r.value)}`).join('; ') + '.',
+    kind_name: { cnic: 'CNIC', phone: 'Mobile number', imei: 'IMEI' },
+    prices_title: 'Prices asked, by kind of data',
+    prices_desc: (rows) => 'For each kind of data, the lowest, median and highest price asked across the listings, on a scale that grows tenfold at each step. ' +
+      rows.map((r) => `${r.label}: Rs ${groupDigits(r.min)} to ${groupDigits(r.max)}, median ${groupDigits(r.median)}`).join('; ') + '.',
+    prices_none: 'No listing has given a price yet.',
+    categories_title: 'What the listings offer',
+    axis_rupees: 'Rupees',
+    months_title: 'Listings, by the month first seen',
+    months_desc: (rows) => 'Column chart, oldest month first. ' + rows.map((r) => `${r.label}: ${r.value}`).join('; ') + '.',
+    month_year: (m, y, months) => `${months[m - 1]} ${y}`,
+    listings_title: 'The listings',
+    col: {
+      kind: 'Identifier', entries: 'Entries', data: 'Data', listings: 'Listings', min: 'Lowest', median: 'Median',
+      max: 'Highest', month: 'Month', listing: 'Listing', first_seen: 'First seen', flags: 'Flags',
+    },
+    flag: { verified: 'Verified', fabricated: 'Fabricated: not counted', sensitive: 'Sensitive' },
   },
 
   ur: {
@@ -224,6 +264,44 @@ export const STRINGS = {
       suite: 'سرور اس صفحے سے مختلف طریقہ استعمال کرتا ہے۔ صفحہ دوبارہ لوڈ کریں۔',
     },
     duration: (n, unit) => `${n} ${{ s: 'سیکنڈ', m: 'منٹ', h: 'گھنٹے' }[unit]}`,
+
+    not_found_genuine: 'کسی اصل فہرست میں نہیں ملا',
+    fabricated_title: (n) => plural(n, 'جعلی ثابت ہونے والی ایک فہرست میں بھی موجود ہے', `جعلی ثابت ہونے والی ${n} فہرستوں میں بھی موجود ہے`),
+    fabricated_text: 'خبردار کو معلوم ہوا ہے کہ یہ ڈیٹا من گھڑت ہے، اس لیے اسے ملا ہوا شمار نہیں کیا گیا۔ ایسی فہرستیں پھر بھی لوگوں کو ڈرانے اور دھوکا دینے کے لیے استعمال ہوتی ہیں: ان کا حوالہ دینے والے کالر کے سامنے کسی بات کی تصدیق نہ کریں۔',
+    fabricated_badge: 'جعلی: اس فہرست کا ڈیٹا من گھڑت ہے',
+    sensitive_note: 'حساس: اس فہرست میں ہونا خود آپ کے بارے میں کچھ بتا سکتا ہے۔ اس نتیجے کا اسکرین شاٹ کسی کو بھیجنے سے پہلے سوچ لیں۔',
+
+    stats_link: 'بکنے والا ڈیٹا، اعداد و شمار میں',
+    back_link: 'اپنا شناختی کارڈ نمبر، موبائل نمبر یا IMEI جانچیں',
+    stats_doc_title: 'خبردار: بکنے والا ڈیٹا، اعداد و شمار میں',
+    stats_title: 'بکنے والا ڈیٹا، اعداد و شمار میں',
+    stats_intro: 'خبردار کی معلوم فروخت کی فہرستوں میں کیا ہے اور وہ کیا قیمت مانگتی ہیں۔ ہر اندراج ایک فہرست میں ایک شناختی کارڈ نمبر، موبائل نمبر یا IMEI ہے: ایک ہی نمبر دو فہرستوں میں ہو تو دو بار گنا جاتا ہے۔ جو فہرستیں جعلی ثابت ہوئیں وہ شمار نہیں کی گئیں۔',
+    stats_loading: 'اعداد و شمار لوڈ ہو رہے ہیں…',
+    stats_failed: 'اعداد و شمار لوڈ نہیں ہو سکے۔ اپنا انٹرنیٹ کنکشن دیکھیں اور کچھ دیر بعد دوبارہ کوشش کریں۔',
+    stats_rate_limited: (at, rel) => (at
+      ? `آپ کے نیٹ ورک سے حال ہی میں بہت زیادہ درخواستیں آئی ہیں۔ ${L(at)} کے بعد دوبارہ کوشش کریں (تقریباً ${rel} بعد)۔`
+      : 'آپ کے نیٹ ورک سے حال ہی میں بہت زیادہ درخواستیں آئی ہیں۔ کچھ دیر بعد دوبارہ کوشش کریں۔'),
+    stats_summary: (entries, listings) => `${listings} ${plural(listings, 'فہرست', 'فہرستوں')} میں ${groupDigits(entries)} ${plural(entries, 'اندراج', 'اندراجات')} فروخت کے لیے ہیں۔`,
+    stats_fabricated: (n, entries) => `شمار نہیں کی گئیں: جعلی ثابت ہونے والی ${n} ${plural(n, 'فہرست', 'فہرستیں')}، جن میں ${groupDigits(entries)} ${plural(entries, 'اندراج', 'اندراجات')} ہیں۔`,
+    stats_empty: 'ابھی کوئی فہرست شامل نہیں کی گئی۔',
+    kinds_title: 'فروخت کے لیے اندراجات، شناخت کی قسم کے لحاظ سے',
+    kinds_desc: (rows) => 'بار چارٹ۔ ' + rows.map((r) => `${r.label}: ${groupDigits(r.value)}`).join('؛ ') + '۔',
+    kind_name: { cnic: 'شناختی کارڈ', phone: 'موبائل نمبر', imei: 'IMEI' },
+    prices_title: 'مانگی گئی قیمتیں، ڈیٹا کی قسم کے لحاظ سے',
+    prices_desc: (rows) => 'ہر قسم کے ڈیٹا کے لیے فہرستوں میں مانگی گئی کم سے کم، درمیانی اور زیادہ سے زیادہ قیمت، ایسے پیمانے پر جو ہر قدم پر دس گنا بڑھتا ہے۔ ' +
+      rows.map((r) => `${r.label}: ${groupDigits(r.min)} سے ${groupDigits(r.max)} روپے، درمیانی ${groupDigits(r.median)}`).join('؛ ') + '۔',
+    prices_none: 'ابھی کسی فہرست نے قیمت نہیں بتائی۔',
+    categories_title: 'فہرستیں کیا بیچتی ہیں',
+    axis_rupees: 'روپے',
+    months_title: 'فہرستیں، پہلی بار دیکھے جانے کے مہینے کے لحاظ سے',
+    months_desc: (rows) => 'کالم چارٹ، پرانا مہینہ پہلے۔ ' + rows.map((r) => `${r.label}: ${r.value}`).join('؛ ') + '۔',
+    month_year: (m, y, months) => `${months[m - 1]} ${y}`,
+    listings_title: 'فہرستیں',
+    col: {
+      kind: 'شناخت', entries: 'اندراجات', data: 'ڈیٹا', listings: 'فہرستیں', min: 'کم سے کم', median: 'درمیانی',
+      max: 'زیادہ سے زیادہ', month: 'مہینہ', listing: 'فہرست', first_seen: 'پہلی بار دیکھی گئی', flags: 'نشانات',
+    },
+    flag: { verified: 'تصدیق شدہ', fabricated: 'جعلی: شمار نہیں', sensitive: 'حساس' },
   },
 };
 
@@ -249,6 +327,14 @@ export function formatDate(lang, s) {
   if (!m || +m[2] < 1 || +m[2] > 12) return s || '';
   const t = STRINGS[lang];
   return t.date(+m[3], +m[2], m[1], t.months);
+}
+
+// formatMonth writes "YYYY-MM" as "October 2024"; anything else as is.
+export function formatMonth(lang, s) {
+  const m = /^(\d{4})-(\d{2})$/.exec(s || '');
+  if (!m || +m[2] < 1 || +m[2] > 12) return s || '';
+  const t = STRINGS[lang];
+  return t.month_year(+m[2], m[1], t.months);
 }
 
 // formatRetry returns the local clock time to retry at and how long that

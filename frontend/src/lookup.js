@@ -128,7 +128,8 @@ export class Client {
   }
 
   // check looks up canonical identifiers ({kind, canonical}) and returns, in
-  // order, {kind, listings}: the catalogue entries each appears in.
+  // order, {kind, listings, fabricated}: the catalogue entries each appears
+  // in, those flagged fabricated apart (shown, never counted as found).
   async check(ids) {
     for (let attempt = 0; ; attempt++) {
       const cfg = this.cfg || (await this.config());
@@ -155,13 +156,14 @@ export class Client {
     return ids.map((id, i) => {
       const s = splits[i];
       const listings = [];
+      const fabricated = [];
       for (const lid of match(buckets.get(s.prefix), s.suffix)) {
         // Missing: removed since the bucket was read. Fabricated: a listing
         // shown to be fake, whose entries are no evidence of a sale.
         const l = catalogue.get(lid);
-        if (l && l.fabricated !== true) listings.push(l);
+        if (l) (l.fabricated === true ? fabricated : listings).push(l);
       }
-      return { kind: id.kind, listings };
+      return { kind: id.kind, listings, fabricated };
     });
   }
 

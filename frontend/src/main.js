@@ -7,6 +7,7 @@ import { parse, KINDS } from './identifier.js';
 import { Client, LookupError } from './lookup.js';
 import { STRINGS, pickLang, formatDate, formatRetry } from './i18n.js';
 import { adviceFor } from './advice.js';
+import { h, applyLanguage } from './dom.js';
 
 const LANG_KEY = 'khabardar.lang'; // the one thing the page stores
 
@@ -32,29 +33,11 @@ function readSaved() {
   }
 }
 
-// h builds an element; string children become text, never markup, and
-// null children are left out.
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
-  for (const c of children.flat()) {
-    if (c !== null) el.append(c);
-  }
-  return el;
-}
-
 const t = () => STRINGS[state.lang];
 
 function render() {
   const s = t();
-  const root = document.documentElement;
-  root.lang = state.lang;
-  root.dir = s.dir;
-  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = s[el.dataset.i18n];
-  const toggle = $('lang-toggle');
-  toggle.textContent = s.other_lang;
-  toggle.lang = state.lang === 'en' ? 'ur' : 'en';
-  toggle.setAttribute('aria-label', s.other_lang_label);
+  applyLanguage(s, state.lang);
   renderErrors();
   renderKey();
   renderOutcome();
@@ -120,17 +103,21 @@ function errorText(e) {
   return msg(r.at, r.rel);
 }
 
+// renderResult shows one identifier's outcome. Listings shown to be
+// fabricated are named apart, after the verdict, and never make it "found".
 function renderResult(r) {
   const s = t();
   const found = r.listings.length > 0;
+  const fake = r.fabricated || [];
   const box = h('article', { class: 'result ' + (found ? 'found' : 'not-found'), 'data-kind': r.kind, 'data-found': String(found) },
     h('h2', null, s.kind_title[r.kind]),
-    h('p', { class: 'verdict' }, found ? s.found(r.listings.length) : s.not_found));
-  if (!found) {
-    box.append(h('p', null, s.not_found_text));
-    return box;
+    h('p', { class: 'verdict' }, found ? s.found(r.listings.length) : fake.length ? s.not_found_genuine : s.not_found));
+  if (found) box.append(...r.listings.map(renderListing));
+  else box.append(h('p', null, s.not_found_text));
+  if (fake.length) {
+    box.append(h('section', { class: 'fabricated-listings', 'data-fabricated': String(fake.length) },
+      h('h3', null, s.fabricated_title(fake.length)), h('p', null, s.fabricated_text), ...fake.map(renderListing)));
   }
-  box.append(...r.listings.map(renderListing));
   return box;
 }
 
@@ -150,9 +137,12 @@ function renderListing(l) {
   const s = t();
   const src = l.source || {};
   const row = (label, value) => [h('dt', null, label), h('dd', null, value)];
-  return h('section', { class: 'listing', 'data-listing-id': l.id },
+  const fake = l.fabricated === true;
+  return h('section', { class: 'listing' + (fake ? ' fabricated' : ''), 'data-listing-id': l.id },
     h('h3', { dir: 'auto' }, String(l.title || l.id)), // the operator's words, in their own direction
-    l.verified === true ? h('p', { class: 'verified' }, s.verified) : null,
+    fake ? h('p', { class: 'flag-fabricated' }, s.fabricated_badge)
+      : l.verified === true ? h('p', { class: 'verified' }, s.verified) : null,
+    l.sensitive === true ? h('p', { class: 'flag-sensitive' }, s.sensitive_note) : null,
     h('dl', null,
       row(s.source, s.source_kind[src.kind] || s.source_kind.other),
       row(s.first_seen, formatDate(state.lang, l.first_seen)),

@@ -145,15 +145,17 @@ test('a lookup finds what is stored, and sends no identifier', async () => {
   }
 });
 
-test('a lookup splits batches at max_batch, drops fabricated listings', async () => {
+test('a lookup splits batches at max_batch, sets fabricated listings apart', async () => {
   const srv = fakeServer({
     maxBatch: 2,
-    stored: { 'phone:+923001234567': ['real'], 'phone:+923211234567': ['fake'] },
-    listings: [listing('real'), listing('fake', { fabricated: true })],
+    stored: { 'phone:+923001234567': ['fake', 'real'], 'phone:+923211234567': ['fake', 'not-fake'] },
+    listings: [listing('real'), listing('fake', { fabricated: true }), listing('not-fake', { fabricated: 'yes' })],
   });
   const res = await withFetch(srv, () => new Client('http://site.test/').check(
     ids(['phone', '03001234567'], ['phone', '03211234567'], ['cnic', '3520212345671'])));
-  assert.deepEqual(res.map((r) => r.listings.map((l) => l.id)), [['real'], [], []]);
+  // Only a listing flagged fabricated: true is set apart, never counted.
+  assert.deepEqual(res.map((r) => r.listings.map((l) => l.id)), [['real'], ['not-fake'], []]);
+  assert.deepEqual(res.map((r) => r.fabricated.map((l) => l.id)), [['fake'], ['fake'], []]);
   assert.equal(srv.calls.filter((c) => c.path === '/v1/evaluate').length, 2);
 });
 

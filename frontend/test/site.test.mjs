@@ -6,6 +6,11 @@
 //   KHABARDAR_FIXTURE             {"listing", "found": {kind: [typed]}, "absent": {kind: [typed]}}
 //   KHABARDAR_SCREENSHOTS         where to save screenshots of the main states
 //   KHABARDAR_CHROMIUM            the browser (default /usr/bin/chromium)
+//   KHABARDAR_VERIFY_REPORT       optional: an HTML report of "khabardar verify", opened from disk
+//
+// KHABARDAR_FIXTURE may also hold "fabricated": {"listing", "values": {kind:
+// [typed]}}, a listing flagged fabricated holding only those values; without
+// it, the tests make one by editing the API's answers in the browser.
 //
 // Every session records every request, response, cookie and console line,
 // and ends by checking that none of them holds an identifier typed in it,
@@ -16,8 +21,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse, REASONS } from '../src/identifier.js';
-import { STRINGS, formatDate } from '../src/i18n.js';
+import { STRINGS, formatDate, formatMonth, groupDigits } from '../src/i18n.js';
 
 const BASE = process.env.KHABARDAR_URL;
 const skip = BASE ? false : 'KHABARDAR_URL is not set: these run from the Go harness, go test ./cmd/khabardar -run TestSite';
@@ -30,14 +36,19 @@ const fixture = BASE ? JSON.parse(readFileSync(process.env.KHABARDAR_FIXTURE, 'u
 const shotsDir = process.env.KHABARDAR_SCREENSHOTS || '';
 if (shotsDir) mkdirSync(shotsDir, { recursive: true });
 
-const { chromium } = BASE ? await import('playwright-core') : {};
+const REPORT = process.env.KHABARDAR_VERIFY_REPORT || '';
+const { chromium } = BASE || REPORT ? await import('playwright-core') : {};
 
 // ---- sessions ----
 
-// session runs fn with a page in a Chromium with a fresh profile,
-// recording everything the page sends and receives; when fn succeeds it
-// checks that none of it holds an identifier typed during the session.
-async function session({ base = BASE, locale = 'en-US' } = {}, fn) {
+// keyShown is when the citizen page is ready: it shows the key's id.
+const keyShown = () => /^[0-9a-f]{16}$/.test(document.getElementById('key-id').textContent);
+
+// session runs fn with a page (path, ready when ready() holds in it) in a
+// Chromium with a fresh profile, recording everything the page sends and
+// receives; when fn succeeds it checks that none of it holds an identifier
+// typed during the session, and that nothing left the origin or set a cookie.
+async function session({ base = BASE, locale = 'en-US', path = '/', ready = keyShown } = {}, fn) {
   const dir = mkdtempSync(join(tmpdir(), 'khabardar-profile-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.KHABARDAR_CHROMIUM || '/usr/bin/chromium',
@@ -61,8 +72,8 @@ async function session({ base = BASE, locale = 'en-US' } = {}, fn) {
     });
     page.on('console', (m) => s.console.push(m.text()));
     page.on('pageerror', (e) => s.errors.push('page error: ' + e.message));
-    await page.goto(base + '/');
-    await page.waitForFunction(() => /^[0-9a-f]{16}$/.test(document.getElementById('key-id').textContent));
+    await page.goto(base + path);
+    await page.waitForFunction(ready);
     await fn(s);
     await assertPrivate(s);
   } finally {
@@ -330,7 +341,7 @@ test('Urdu: right to left, remembered, and picked from the browser', { skip, tim
     };
     await isUrdu();
     await s.page.reload();
-    await s.page.waitForFunction(() => /^[0-9a-f]{16}$/.test(document.getElementById('key-id').textContent));
+    await s.page.waitForFunction(keyShown);
     await isUrdu();
     assert.equal(await s.page.evaluate(() => localStorage.getItem('khabardar.lang')), 'ur');
     await check(s, { phone: fixture.found.phone[0] });
@@ -450,12 +461,13 @@ test('server failures are explained, and an unproven answer shows nothing', { sk
 });
 
 test('a fabricated listing does not count as found; unknown fields are ignored', { skip, timeout: TIMEOUT }, async () => {
+  const l = fixture.listing;
   await session({}, async (s) => {
     const { page } = s;
     const edit = (change) => async (r) => {
       const resp = await r.fetch();
       const body = await resp.json();
-      const listings = body.listings.map((l) => ({ ...l, ...change, future_field: { nested: [1, 2] } }));
+      const listings = body.listings.map((x) => ({ ...x, ...change, future_field: { nested: [1, 2] } }));
       await r.fulfill({ response: resp, json: { ...body, listings, catalogue_version: 7 } });
     };
     const values = { cnic: fixture.found.cnic[0], phone: fixture.found.phone[0], imei: fixture.found.imei[0] };
@@ -463,8 +475,261 @@ test('a fabricated listing does not count as found; unknown fields are ignored',
     await check(s, values);
     for (const k of KINDS) assert.equal(await attr(s, `.result[data-kind="${k}"]`, 'data-found'), 'true');
     await page.unroute('**/v1/listings');
-    await page.route('**/v1/listings', edit({ fabricated: true }));
+    await page.route('**/v1/listings', edit({ fabricated: true, verified: false }));
     await check(s, values);
-    for (const k of KINDS) assert.equal(await attr(s, `.result[data-kind="${k}"]`, 'data-found'), 'false');
+    for (const k of KINDS) {
+      const sel = `.result[data-kind="${k}"]`;
+      assert.equal(await attr(s, sel, 'data-found'), 'false');
+      assert.equal(await text(s, sel + ' .verdict'), STRINGS.en.not_found_genuine);
+      const n = await page.$$eval(sel + ' .fabricated-listings .listing', (ls) => ls.length);
+      assert.equal(await text(s, sel + ' .fabricated-listings h3'), STRINGS.en.fabricated_title(n));
+      assert.equal(await text(s, `${sel} .fabricated-listings .listing[data-listing-id="${l.id}"] .flag-fabricated`), STRINGS.en.fabricated_badge);
+    }
+    assert.equal(await text(s, '#summary'), STRINGS.en.checked(0, 3));
+    assert.equal(await page.$('#advice'), null, 'no advice for a fabricated listing alone');
   });
+});
+
+// withFabricated makes the browser see a listing flagged fabricated and
+// sensitive, holding every identifier of the fixture's listing as well,
+// by editing the API's answers. It returns the fabricated listing's id.
+async function withFabricated(page) {
+  const fake = 'fabricated-copy';
+  await page.route('**/v1/buckets/*', async (r) => {
+    const resp = await r.fetch();
+    const body = await resp.json();
+    const entries = body.entries.map((e) => (e.listings.includes(fixture.listing.id) ? { ...e, listings: [...e.listings, fake].sort() } : e));
+    await r.fulfill({ response: resp, json: { ...body, entries } });
+  });
+  await page.route('**/v1/listings', async (r) => {
+    const resp = await r.fetch();
+    const body = await resp.json();
+    const copy = { ...fixture.listing, id: fake, title: 'A made-up copy of ' + fixture.listing.title, verified: false, fabricated: true, sensitive: true };
+    await r.fulfill({ response: resp, json: { ...body, listings: [...body.listings, copy] } });
+  });
+  return fake;
+}
+
+test('a fabricated listing beside a real one is shown as such and not counted', { skip, timeout: TIMEOUT }, async () => {
+  const l = fixture.listing;
+  await session({}, async (s) => {
+    const { page } = s;
+    let fake;
+    let values;
+    let found = 'true';
+    if (fixture.fabricated) {
+      // The harness ingested a fabricated listing: only its own values.
+      fake = fixture.fabricated.listing.id;
+      values = Object.fromEntries(KINDS.filter((k) => (fixture.fabricated.values[k] || []).length).map((k) => [k, fixture.fabricated.values[k][0]]));
+      found = 'false';
+    } else {
+      fake = await withFabricated(page);
+      values = { cnic: fixture.found.cnic[0], phone: fixture.found.phone[0], imei: fixture.found.imei[0] };
+    }
+    await check(s, values);
+    for (const lang of ['en', 'ur']) {
+      await setLang(s, lang);
+      const t = STRINGS[lang];
+      for (const k of Object.keys(values)) {
+        const sel = `.result[data-kind="${k}"]`;
+        assert.equal(await attr(s, sel, 'data-found'), found, `${k}: found only in the real listing`);
+        assert.equal(await text(s, sel + ' .verdict'), found === 'true' ? t.found(1) : t.not_found_genuine);
+        if (found === 'true') assert.ok(await page.$(`${sel} > .listing[data-listing-id="${l.id}"]`), 'the real listing is shown');
+        const fab = `${sel} .fabricated-listings .listing.fabricated[data-listing-id="${fake}"]`;
+        assert.equal(await text(s, fab + ' .flag-fabricated'), t.fabricated_badge);
+        if (!fixture.fabricated) assert.equal(await text(s, fab + ' .flag-sensitive'), t.sensitive_note);
+        assert.equal(await page.$(`${sel} > .listing[data-listing-id="${fake}"]`), null, 'the fabricated listing is not among the found ones');
+      }
+      assert.equal(await text(s, '#summary'), t.checked(found === 'true' ? Object.keys(values).length : 0, Object.keys(values).length));
+      await shot(s, lang + '-fabricated');
+    }
+  });
+});
+
+// ---- the statistics page ----
+
+const statsShown = () => document.querySelector('#stats-summary, #stats-error') !== null;
+const prices = (l) => l.categories.filter((c) => c.price_pkr > 0);
+
+test('the statistics page draws the fixture’s numbers, in English and Urdu', { skip, timeout: TIMEOUT }, async () => {
+  const l = fixture.listing;
+  const month = l.first_seen.slice(0, 7);
+  await session({ path: '/stats', ready: statsShown }, async (s) => {
+    const { page } = s;
+    assert.deepEqual(routes(s.requests), ['GET /v1/stats'], 'the page asks the API for /v1/stats alone');
+    for (const lang of ['en', 'ur']) {
+      await setLang(s, lang);
+      const t = STRINGS[lang];
+      assert.equal(await page.title(), t.stats_doc_title);
+      assert.equal(await text(s, 'h1'), t.stats_title);
+      assert.equal(await text(s, '#stats-summary'), t.stats_summary(l.counts.cnic + l.counts.phone + l.counts.imei, 1));
+
+      // Each chart is an image named by its title and described by its
+      // desc, which says the numbers; a table under it says them too.
+      for (const id of ['chart-kinds', 'chart-prices', 'chart-months']) {
+        const a = await page.$eval('#' + id, (svg) => ({
+          role: svg.getAttribute('role'),
+          named: svg.getAttribute('aria-labelledby').split(' ').map((i) => document.getElementById(i).tagName),
+          title: svg.querySelector('title').textContent,
+          desc: svg.querySelector('desc').textContent,
+        }));
+        assert.deepEqual([a.role, a.named], ['img', ['title', 'desc']], id);
+        assert.equal(a.title, t[id.slice(6) + '_title']);
+        assert.ok(a.desc.length > 20, id + ' has no description');
+      }
+      const kindsDesc = await page.$eval('#chart-kinds desc', (d) => d.textContent);
+      for (const k of KINDS) {
+        const g = `#chart-kinds g[data-key="${k}"]`;
+        assert.equal(await attr(s, g, 'data-value'), String(l.counts[k]));
+        assert.equal(await text(s, g + ' .label'), t.kind_name[k]);
+        assert.equal(await text(s, g + ' .value'), groupDigits(l.counts[k]));
+        assert.equal(await text(s, `#table-kinds tr[data-kind="${k}"] td`), groupDigits(l.counts[k]));
+        assert.ok(kindsDesc.includes(`${t.kind_name[k]}: ${groupDigits(l.counts[k])}`), 'the description says ' + k);
+      }
+      // Bars are as long as their numbers.
+      const widths = await page.$$eval('#chart-kinds .bar', (rs) => rs.map((r) => r.getBBox().width));
+      const counts = KINDS.map((k) => l.counts[k]);
+      const max = Math.max(...counts);
+      widths.forEach((w, i) => assert.ok(Math.abs(w / Math.max(...widths) - counts[i] / max) < 0.01, `bar ${KINDS[i]}: ${w}`));
+      // Right to left in Urdu: the label on the right of its bar.
+      const side = await page.$eval('#chart-kinds g[data-key="phone"]', (g) => {
+        const label = g.querySelector('.label').getBoundingClientRect();
+        const bar = g.querySelector('.bar').getBoundingClientRect();
+        return { label: [label.left, label.right], bar: [bar.left, bar.right] };
+      });
+      if (lang === 'en') assert.ok(side.label[1] <= side.bar[0], 'English: the label is left of the bar ' + JSON.stringify(side));
+      else assert.ok(side.bar[1] <= side.label[0], 'Urdu: the label is right of the bar ' + JSON.stringify(side));
+
+      for (const c of prices(l)) {
+        const g = `#chart-prices g[data-key="${c.category}"]`;
+        for (const a of ['data-min', 'data-median', 'data-max']) assert.equal(await attr(s, g, a), String(c.price_pkr), `${c.category} ${a}`);
+        assert.equal(await text(s, g + ' .label'), t.category[c.category]);
+        const cells = await page.$$eval(`#table-prices tr[data-category="${c.category}"] td`, (tds) => tds.map((td) => td.textContent));
+        assert.deepEqual(cells, [t.price(c.price_pkr), t.price(c.price_pkr), t.price(c.price_pkr)]);
+        assert.equal(await text(s, `#table-categories tr[data-category="${c.category}"] td`), '1');
+      }
+      assert.equal(await page.$$eval('#chart-prices g[data-key]', (gs) => gs.length), prices(l).length);
+
+      assert.equal(await attr(s, `#chart-months rect[data-month="${month}"]`, 'data-value'), '1');
+      assert.equal(await text(s, `#table-months tr[data-month="${month}"] th`), formatMonth(lang, month));
+      assert.equal(await text(s, `#table-months tr[data-month="${month}"] td`), '1');
+
+      const row = `#table-listings tr[data-listing-id="${l.id}"]`;
+      assert.equal(await text(s, row + ' th'), l.title);
+      assert.equal(await text(s, row + ' [data-flag="verified"]'), t.flag.verified);
+      assert.equal(await page.$(row + ' [data-flag="fabricated"]'), null);
+      await shot(s, 'stats-' + lang);
+    }
+    // Each page links to the other.
+    await setLang(s, 'en');
+    await page.click('#back-link');
+    await page.waitForFunction(keyShown);
+    assert.equal(new URL(page.url()).pathname, '/');
+    await page.click('#stats-link');
+    await page.waitForFunction(statsShown);
+    assert.equal(new URL(page.url()).pathname, '/stats');
+    await Promise.all(s.pending);
+  });
+});
+
+test('the statistics page: fabricated listings apart, failures explained', { skip, timeout: TIMEOUT }, async () => {
+  const l = fixture.listing;
+  const total = l.counts.cnic + l.counts.phone + l.counts.imei;
+  await session({ path: '/stats', ready: statsShown }, async (s) => {
+    const { page } = s;
+    const zero = { cnic: 0, phone: 0, imei: 0, total: 0 };
+    const json = (body, status = 200, headers = {}) => (r) => r.fulfill({ status, headers, contentType: 'application/json', body: JSON.stringify(body) });
+    const cases = [
+      {
+        name: 'a fabricated listing',
+        handler: async (r) => {
+          const resp = await r.fetch();
+          const body = await resp.json();
+          const fake = { cnic: 0, phone: 1200, imei: 0, total: 1200 };
+          body.listings.total++;
+          body.listings.fabricated++;
+          body.fabricated_exposures = { ...fake, total: body.fabricated_exposures.total + 1200 };
+          body.by_listing.unshift({ id: 'aaa-fake', title: 'Fake SIM dump', first_seen: '2025-03-02', status: 'active', verified: false, fabricated: true, sensitive: false, exposures: fake });
+          await r.fulfill({ response: resp, json: body });
+        },
+        expect: async () => {
+          assert.equal(await text(s, '#stats-summary'), STRINGS.en.stats_summary(total, 1), 'the counted figures are unchanged');
+          assert.match(await text(s, '#stats-fabricated'), /^Not counted: \d+ listings? shown to be fabricated, with [\d,]+ entr(y|ies)\.$/);
+          const row = '#table-listings tr[data-listing-id="aaa-fake"]';
+          assert.equal(await attr(s, row, 'class'), 'fabricated');
+          assert.equal(await text(s, row + ' [data-flag="fabricated"]'), STRINGS.en.flag.fabricated);
+          assert.equal(await attr(s, `#chart-kinds g[data-key="phone"]`, 'data-value'), String(l.counts.phone));
+        },
+      },
+      {
+        name: 'no listings yet',
+        handler: json({ exposures: zero, fabricated_exposures: zero, listings: { total: 0, counted: 0, verified: 0, fabricated: 0, sensitive: 0 }, by_listing: [], by_category: [], first_seen_by_month: {} }),
+        expect: async () => {
+          assert.equal(await text(s, '#stats-empty'), STRINGS.en.stats_empty);
+          assert.equal(await page.$('svg.chart'), null);
+        },
+      },
+      {
+        name: 'rate limited',
+        handler: json({ error: { code: 'rate_limited', message: 'x' } }, 429, { 'Retry-After': '120' }),
+        expect: async () => {
+          assert.equal(await attr(s, '#stats-error', 'data-code'), 'rate_limited');
+          assert.match(await text(s, '#stats-error'), /^Too many requests .* Try again after \d\d:\d\d \(in about 2 minutes\)\.$/);
+        },
+      },
+      { name: 'a server error', handler: json({ error: { code: 'internal', message: 'x' } }, 500), code: 'failed' },
+      { name: 'not the API’s shape', handler: json({ listings: [] }), code: 'failed' },
+      { name: 'no network', handler: (r) => r.abort('connectionreset'), code: 'failed' },
+    ];
+    for (const c of cases) {
+      await page.route('**/v1/stats', c.handler);
+      await page.reload();
+      await page.waitForFunction(statsShown);
+      if (c.code) {
+        assert.equal(await attr(s, '#stats-error', 'data-code'), c.code, c.name);
+        assert.equal(await text(s, '#stats-error'), STRINGS.en.stats_failed, c.name);
+      } else {
+        await c.expect();
+      }
+      await page.unroute('**/v1/stats');
+    }
+    await setLang(s, 'ur');
+    await page.route('**/v1/stats', json({}, 503));
+    await page.reload();
+    await page.waitForFunction(statsShown);
+    assert.equal(await text(s, '#stats-error'), STRINGS.ur.stats_failed);
+  });
+});
+
+// ---- the verify report ----
+
+test('the verify report draws its chart without the network', {
+  skip: REPORT ? false : 'KHABARDAR_VERIFY_REPORT is not set', timeout: TIMEOUT,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'khabardar-profile-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.KHABARDAR_CHROMIUM || '/usr/bin/chromium',
+    args: ARGS, viewport: { width: 360, height: 740 },
+  });
+  try {
+    const page = ctx.pages()[0] || (await ctx.newPage());
+    const url = pathToFileURL(REPORT).href;
+    const requests = [];
+    const errors = [];
+    ctx.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(url, { waitUntil: 'networkidle' });
+    const svg = await page.$eval('svg', (e) => {
+      const r = e.getBoundingClientRect();
+      return { w: r.width, h: r.height, marks: e.querySelectorAll('rect, path, circle, line, polyline, polygon').length };
+    });
+    assert.ok(svg.w > 0 && svg.h > 0 && svg.marks > 0, 'the report has no visible chart: ' + JSON.stringify(svg));
+    assert.deepEqual(requests.filter((u) => u !== url && !u.startsWith('data:')), [], 'the report loads something');
+    assert.deepEqual(errors, []);
+    if (shotsDir) await page.screenshot({ path: join(shotsDir, 'verify-report.png'), fullPage: true });
+  } finally {
+    await ctx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -39,6 +39,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/khabardar/khabardar/internal/redisurl"
 )
 
 const (
@@ -64,12 +66,18 @@ func URL(t testing.TB) string {
 	if u := os.Getenv(EnvURL); u != "" {
 		return leaseExternal(t, u)
 	}
-	msg := "no Redis: redis-server is not on PATH and " + EnvURL + " is not set"
+	requireOrSkip(t, "no Redis: redis-server is not on PATH and "+EnvURL+" is not set")
+	return ""
+}
+
+// requireOrSkip skips t for want of msg's tool, or fails it under
+// KHABARDAR_REQUIRE_REDIS=1, so that CI cannot pass by skipping.
+func requireOrSkip(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv(EnvRequire) == "1" {
 		t.Fatal(msg + " (" + EnvRequire + "=1)")
 	}
 	t.Skip(msg)
-	return ""
 }
 
 // local is the private server of this test binary.
@@ -306,15 +314,9 @@ func withDB(u string, db int) string {
 	return p.String()
 }
 
-// client opens a client for u. A cluster helper would return a ClusterClient
-// here; callers only use the UniversalClient interface and eachMaster.
-func client(u string) (redis.UniversalClient, error) {
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		return nil, fmt.Errorf("parse Redis URL: %w", err)
-	}
-	return redis.NewClient(opt), nil
-}
+// client opens a client for u, one server's or a cluster's; callers only
+// use the UniversalClient interface and eachMaster.
+func client(u string) (redis.UniversalClient, error) { return redisurl.Client(u, false) }
 
 // eachMaster calls fn with every master holding part of the keyspace: the
 // client itself, or each master of a cluster.

@@ -3,6 +3,7 @@ package redistest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -76,5 +77,46 @@ func TestDumpTypes(t *testing.T) {
 	}
 	if UsedMemory(t, u) <= 0 {
 		t.Error("UsedMemory is not positive")
+	}
+}
+
+// TestClusterURL checks that the cluster answers through a cluster client,
+// spreads keys over its masters, and is empty for the next holder.
+func TestClusterURL(t *testing.T) {
+	for round := range 2 { // the second holder gets an empty cluster
+		t.Run(fmt.Sprint("holder ", round+1), func(t *testing.T) { checkCluster(t, round) })
+	}
+}
+
+func checkCluster(t *testing.T, round int) {
+	{
+		u := ClusterURL(t)
+		c, err := client(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		masters := 0
+		if err := eachMaster(ctx, c, func(ctx context.Context, m redis.UniversalClient) error {
+			masters++
+			if n, err := m.DBSize(ctx).Result(); err != nil || n != 0 {
+				t.Errorf("round %d: a master holds %d keys (%v) when handed out", round, n, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if masters != clusterMasters {
+			t.Fatalf("%d masters", masters)
+		}
+		for i := range 100 {
+			if err := c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := Dump(t, u); len(d) != 100 {
+			t.Errorf("Dump sees %d keys, want 100", len(d))
+		}
+		c.Close()
 	}
 }
