@@ -18,15 +18,18 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/khabardar/khabardar"
@@ -53,6 +56,7 @@ type Config struct {
 	Duration    time.Duration // …or this long, whichever comes first
 	Batch       int           // identifiers per check (one evaluation, one bucket each)
 	Pool        int           // distinct synthetic mobile numbers drawn from
+	Rate        float64       // checks started per second, over all users; 0: as fast as they go (a soak runs below the maximum)
 	APIKey      string        // sent as a bearer token, for higher limits
 	PIDs        []int         // server processes whose memory to sample (Linux)
 	SampleEvery time.Duration
@@ -101,11 +105,16 @@ func (c *Config) Validate() error {
 		return bad("batch must be from 1 to 1000")
 	case c.Pool < 1 || c.Pool > 10_000_000:
 		return bad("pool must be from 1 to 10,000,000")
+	case c.Rate < 0 || c.Rate > 1e6:
+		return bad("rate must be from 0 (unpaced) to 1,000,000 checks a second")
 	}
 	if c.HTTP == nil {
 		c.HTTP = &http.Client{
-			Timeout:   30 * time.Second,
-			Transport: &http.Transport{MaxIdleConnsPerHost: c.Concurrency, MaxConnsPerHost: c.Concurrency},
+			Timeout: 30 * time.Second,
+			// Idle connections are dropped before serve's 60 s idle timeout
+			// would close them: a POST sent on a connection the server is
+			// closing fails, and is not retried (it is not idempotent).
+			Transport: &http.Transport{MaxIdleConnsPerHost: c.Concurrency, MaxConnsPerHost: c.Concurrency, IdleConnTimeout: 30 * time.Second},
 		}
 	}
 	return nil
@@ -126,7 +135,7 @@ type Report struct {
 	Elapsed      time.Duration  `json:"elapsed_ns"`
 	ChecksPerSec float64        `json:"checks_per_s"`
 	Ops          map[string]Op  `json:"ops"`
-	Errors       map[string]int `json:"errors"` // by kind: "http 429", "http 503", "network", "proof", …
+	Errors       map[string]int `json:"errors"` // by kind: "http 429", "http 503", "refused", "reset", "timeout", "network", "proof", …
 	Memory       []Sample       `json:"memory"`
 }
 
@@ -170,6 +179,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	memCtx, stopMem := context.WithCancel(ctx)
 	go func() { memDone <- sampleMemory(memCtx, cfg.PIDs, cfg.SampleEvery, start) }()
 
+	// With a rate, a pacer hands out one start a tick; users wait for one
+	// before each check (open loop: a slow server does not slow the offered
+	// load, it grows the latencies).
+	var starts chan struct{}
+	if cfg.Rate > 0 {
+		starts = make(chan struct{}, cfg.Concurrency)
+		go pace(ctx, cfg.Rate, starts)
+	}
 	var issued atomic.Int64
 	var wg sync.WaitGroup
 	for u := range cfg.Concurrency {
@@ -179,6 +196,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(u)))
 			t := targets[u%len(targets)]
 			for ctx.Err() == nil && issued.Add(1) <= int64(cfg.Checks) {
+				if starts != nil {
+					select {
+					case <-starts:
+					case <-ctx.Done():
+						return
+					}
+				}
 				r.check(ctx, t, rng)
 			}
 		}()
@@ -192,6 +216,29 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Ops[name] = summarize(ds, elapsed)
 	}
 	return rep, nil
+}
+
+// pace sends on starts rate times a second until ctx ends, dropping ticks
+// nobody is ready for (all users busy: the run is at its maximum).
+func pace(ctx context.Context, rate float64, starts chan<- struct{}) {
+	const tick = 10 * time.Millisecond // coarse ticks, several starts each: timers are not precise to microseconds
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	begin, sent := time.Now(), 0.0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			due := rate * now.Sub(begin).Seconds()
+			for ; sent+1 <= due; sent++ {
+				select {
+				case starts <- struct{}{}:
+				default: // users all busy
+				}
+			}
+		}
+	}
 }
 
 // target is one server and what its configuration says.
@@ -359,7 +406,7 @@ func (r *run) do(ctx context.Context, method, u string, in, out any) (string, er
 	}
 	resp, err := r.cfg.HTTP.Do(req)
 	if err != nil {
-		return "network", fmt.Errorf("the request failed")
+		return networkKind(err), fmt.Errorf("the request failed")
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
@@ -373,6 +420,26 @@ func (r *run) do(ctx context.Context, method, u string, in, out any) (string, er
 		return "malformed", fmt.Errorf("the answer is not the expected JSON")
 	}
 	return "", nil
+}
+
+// networkKind names a transport error for the report: "refused" (nothing
+// listens: a server gone or stopping), "reset" (the connection closed
+// before an answer: a keep-alive connection the server closed), "timeout",
+// or "network".
+func networkKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
+		return "reset"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	if strings.Contains(err.Error(), "server closed idle connection") {
+		return "reset" // net/http's own error for it is not exported
+	}
+	return "network"
 }
 
 // summarize sorts ds and returns its count, rate over elapsed and

@@ -16,7 +16,7 @@ import (
 	"github.com/khabardar/khabardar/loadgen"
 )
 
-const loadUsage = `khabardar load --server URL[,URL...] [--concurrency N] [--checks N] [--duration D] [--batch N] [--pids PID,...] [--json]
+const loadUsage = `khabardar load --server URL[,URL...] [--concurrency N] [--checks N] [--duration D] [--rate R] [--batch N] [--pids PID,...] [--json]
 
 Drives the lookup flow (config, evaluate with proof, bucket) against the
 servers with synthetic mobile numbers, until --checks checks or --duration,
@@ -40,6 +40,7 @@ func cmdLoad(ctx context.Context, cfg *Config, args []string, stdout io.Writer, 
 	fs.DurationVar(&lc.Duration, "duration", loadgen.DefaultDuration, "or after this long")
 	fs.IntVar(&lc.Batch, "batch", loadgen.DefaultBatch, "identifiers per check")
 	fs.IntVar(&lc.Pool, "pool", loadgen.DefaultPool, "distinct synthetic numbers to draw from")
+	fs.Float64Var(&lc.Rate, "rate", 0, "checks started per second (0: as fast as the users go); a soak runs at about 70% of the maximum")
 	fs.DurationVar(&lc.SampleEvery, "sample-every", loadgen.DefaultSampleEvery, "how often to sample --pids' memory")
 	pids := fs.String("pids", "", "comma-separated PIDs of server processes whose memory to sample (Linux)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/khabardar/khabardar/loadgen"
 )
@@ -44,6 +45,12 @@ func TestLoad(t *testing.T) {
 		}
 		if len(r.Memory) == 0 || len(r.Memory[0].RSS) != len(servers) {
 			t.Errorf("memory samples: %+v", r.Memory)
+		}
+		// Paced: 60 checks at 100 a second cannot take less than about
+		// 0.6 s, however fast the machine (a lower bound only).
+		out = c.ok("load", "--server", targets, "--checks", "60", "--rate", "100", "--duration", "2m", "--json")
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Checks != 60 || r.Elapsed < 500*time.Millisecond {
+			t.Errorf("paced run: %v, %d checks in %v", err, r.Checks, r.Elapsed)
 		}
 	})
 }

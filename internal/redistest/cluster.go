@@ -100,7 +100,9 @@ func (c *localCluster) lease(t testing.TB, serverPath, cliPath string) string {
 func (c *localCluster) start(serverPath, cliPath string) error {
 	var addrs []string
 	for range clusterMasters {
-		n, err := startServer(serverPath, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+		// AOF on (it overrides startServer's "no"), so that RestartClusterNode
+		// loses nothing, as in production.
+		n, err := startServer(serverPath, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000", "--appendonly", "yes")
 		if err != nil {
 			c.stop()
 			return err
@@ -170,4 +172,26 @@ func flushAll(u string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return eachMaster(ctx, c, func(ctx context.Context, m redis.UniversalClient) error { return m.FlushAll(ctx).Err() })
+}
+
+// RestartClusterNode restarts master i (0, 1 or 2) of the cluster t holds,
+// gracefully and on the same port, and waits until the cluster is whole
+// again. Its data survives (AOF).
+func RestartClusterNode(t testing.TB, i int) {
+	t.Helper()
+	cluster.mu.Lock()
+	defer cluster.mu.Unlock()
+	if i < 0 || i >= len(cluster.nodes) {
+		t.Fatalf("redistest: no cluster node %d", i)
+	}
+	if err := cluster.nodes[i].restart(); err != nil {
+		t.Fatalf("redistest: restarting cluster node %d: %v", i, err)
+	}
+	var addrs []string
+	for _, n := range cluster.nodes {
+		addrs = append(addrs, n.addr)
+	}
+	if err := waitClusterOK(addrs, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -146,6 +147,7 @@ type server struct {
 	cmd  *exec.Cmd
 	dir  string
 	exit chan struct{} // closed when the process has exited
+	out  *bytes.Buffer // its output, for errors
 }
 
 // startServer starts redis-server on a free loopback port with no
@@ -178,21 +180,45 @@ func startServerOnce(path string, extra []string) (*server, error) {
 		"--save", "", "--appendonly", "no", "--dir", dir,
 		"--daemonize", "no", "--loglevel", "warning",
 	}, extra...)
-	cmd := exec.Command(path, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	killWithParent(cmd)
-	if err := cmd.Start(); err != nil {
+	srv := &server{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
+	if err := srv.run(path, args); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start redis-server: %w", err)
-	}
-	srv := &server{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, dir: dir, exit: make(chan struct{})}
-	go func() { cmd.Wait(); close(srv.exit) }()
-	if err := waitPing(srv.addr, srv.exit, 10*time.Second); err != nil {
-		srv.stop()
-		return nil, fmt.Errorf("redis-server did not answer: %v; its output: %s", err, strings.TrimSpace(out.String()))
+		return nil, err
 	}
 	return srv, nil
+}
+
+// run starts the process with args and waits until it answers PING.
+func (s *server) run(path string, args []string) error {
+	cmd := exec.Command(path, args...)
+	s.out = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = s.out, s.out
+	killWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	s.cmd, s.exit = cmd, make(chan struct{})
+	go func() { cmd.Wait(); close(s.exit) }()
+	if err := waitPing(s.addr, s.exit, 10*time.Second); err != nil {
+		s.cmd.Process.Kill()
+		<-s.exit
+		return fmt.Errorf("redis-server did not answer: %v; its output: %s", err, strings.TrimSpace(s.out.String()))
+	}
+	return nil
+}
+
+// restart stops the process gracefully (SIGTERM: a cluster node saves its
+// configuration, AOF is flushed) and starts it again on the same port and
+// directory with the same arguments.
+func (s *server) restart() error {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exit:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exit
+	}
+	return s.run(s.cmd.Path, s.cmd.Args[1:])
 }
 
 func (s *server) stop() {

@@ -120,3 +120,23 @@ func checkCluster(t *testing.T, round int) {
 		c.Close()
 	}
 }
+
+// TestRestartClusterNode: a restarted master rejoins with its keys.
+func TestRestartClusterNode(t *testing.T) {
+	u := ClusterURL(t)
+	c, err := client(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for i := range 100 {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	RestartClusterNode(t, 0)
+	if d := Dump(t, u); len(d) != 100 {
+		t.Errorf("%d keys after a node restarted, want 100", len(d))
+	}
+}
