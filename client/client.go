@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -443,6 +444,21 @@ func (c *Client) bucket(ctx context.Context, cfg *Config, prefix string) ([]entr
 const routeListings = "/v1/listings"
 
 // listings fetches the whole catalogue, by ID.
+// Listings returns the server's whole listing catalogue, sorted by ID. It
+// says nothing about any identifier: Check fetches it whatever matched.
+func (c *Client) Listings(ctx context.Context) ([]Listing, error) {
+	m, err := c.listings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listing, 0, len(m))
+	for _, l := range m {
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b Listing) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
 func (c *Client) listings(ctx context.Context) (map[string]Listing, error) {
 	var resp struct {
 		Listings []Listing `json:"listings"`

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -126,9 +124,15 @@ func cmdVerify(ctx context.Context, cfg *Config, args []string, stdout io.Writer
 		if cut != "" {
 			notes = append(notes, cut)
 		}
-		catalogue, err := fetchCatalogue(ctx, *server, *apiKey)
+		// The whole catalogue, so that listings holding none of the sample
+		// are reported too: their interval bounds how much they could hold.
+		listings, err := c.Listings(ctx)
 		if err != nil {
 			return checkError(err, *timeout)
+		}
+		catalogue := make([]verify.ListingRef, len(listings))
+		for i, l := range listings {
+			catalogue[i] = verify.ListingRef{ID: l.ID, Title: l.Title}
 		}
 		o := verify.Origins(distinct, found, catalogue)
 		origin = &o
@@ -210,52 +214,6 @@ func lookup(ctx context.Context, c *client.Client, ids []identifier.ID, showProg
 		}
 	}
 	return found, "", nil
-}
-
-// fetchCatalogue gets the server's whole listing catalogue, so that listings
-// holding none of the sample are reported too: their interval bounds how
-// much of it they could hold. Like the client's own catalogue fetch, it
-// says nothing about the sample.
-func fetchCatalogue(ctx context.Context, server, apiKey string) ([]verify.ListingRef, error) {
-	u, err := url.JoinPath(server, "v1", "listings")
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "khabardar-cli/1")
-	if apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+apiKey)
-	}
-	resp, err := (&http.Client{Timeout: client.DefaultTimeout}).Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("GET /v1/listings: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /v1/listings: %s", resp.Status)
-	}
-	var body struct {
-		Listings []struct {
-			ID    string `json:"id"`
-			Title string `json:"title"`
-		} `json:"listings"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&body); err != nil {
-		return nil, fmt.Errorf("GET /v1/listings: the answer is not the listings JSON")
-	}
-	out := make([]verify.ListingRef, 0, len(body.Listings))
-	for _, l := range body.Listings {
-		out = append(out, verify.ListingRef{ID: l.ID, Title: l.Title})
-	}
-	return out, nil
 }
 
 // totalSize adds up the files' sizes; unreadable ones count 0 (ReadFiles

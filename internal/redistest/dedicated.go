@@ -29,7 +29,7 @@ func NewDedicated(t testing.TB) *Dedicated {
 	}
 	d := &Dedicated{srv: srv}
 	t.Cleanup(func() {
-		d.Resume() // a stopped process does not die of SIGKILL until continued on some systems
+		d.Resume() // a test that failed while paused leaves it stopped; let it run its exit
 		srv.stop()
 	})
 	return d
