@@ -91,7 +91,14 @@ func TestExpirySweep(t *testing.T) {
 	if _, err := s.SMSLanguage(ctx, storetest.SenderHash(8), 365*day); khabardar.ErrorCode(err) != khabardar.ENOTFOUND {
 		t.Fatalf("a choice a year old: %v, want not found", err)
 	}
-	want("before reopening", all(), 2, 2, n, n)
+	want("after a read", all(), 2, 2, n, n)
+	// Recording a message sweeps expired languages too, sweepMax of the
+	// 99, and its own expired records.
+	if _, err := s.FirstSeen(ctx, storetest.MessageHash(n+1), day); err != nil {
+		t.Fatal(err)
+	}
+	want("after a message", all(), 1, 1, n-sweepMax, n-sweepMax)
+	*now = now.Add(2 * day)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,13 @@ func (s *Store) FirstSeen(ctx context.Context, hash string, ttl time.Duration) (
 		if repeat = seen(tx, now); repeat {
 			return nil
 		}
-		return seenRecords.put(tx, key, nil, now.Add(ttl), now)
+		if err := seenRecords.put(tx, key, nil, now.Add(ttl), now); err != nil {
+			return err
+		}
+		// Every message is recorded, while a language is written at most
+		// once a day per sender: sweep the languages here too.
+		_, err := prefRecords.sweep(tx, now, sweepMax)
+		return err
 	})
 	return err == nil && !repeat, err
 }
