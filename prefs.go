@@ -1,6 +1,9 @@
 package khabardar
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // The languages of SMS replies.
 const (
@@ -26,23 +29,38 @@ func ValidKeyedHex(s string) bool {
 	return true
 }
 
+// SMSPrefRetention is how long an SMS sender's language choice is kept
+// after their last message: a year. Every message the service answers
+// reads the choice and so keeps it another year; a sender who sends
+// nothing for a year is forgotten.
+const SMSPrefRetention = 365 * 24 * time.Hour
+
 // PrefStore keeps what an SMS sender chose, keyed by the keyed hash of the
 // sender's number (hashing.Key.Keyed("sms-sender").Hex): never the number.
 // Both store adapters implement it, like the Store methods only after Init;
 // the contract is in storetest.
 //
 // A stored preference does say that the holder of a hash has used the SMS
-// channel; telling whose number that is needs the server key.
+// channel in the last retain; telling whose number that is needs the server
+// key. So a choice is kept only for retain after the sender's last message
+// (SMSPrefRetention in production): each call names retain, and a store
+// forgets a choice once retain has passed without a call for its sender.
+// A store may skip renewing a choice that still has all but retain/365 of
+// retain to run (a day in a year), to save writes.
 type PrefStore interface {
 	// SMSLanguage returns the reply language the sender chose, LangEnglish
-	// or LangUrdu. ENOTFOUND if they never chose one, EINVALID for a
-	// senderHash that is not ValidKeyedHex.
-	SMSLanguage(ctx context.Context, senderHash string) (string, error)
+	// or LangUrdu, and keeps the choice for retain from now: the service
+	// reads it for every message it answers, so reading is what counts as
+	// the sender being active. ENOTFOUND if they never chose one or the
+	// choice has expired, EINVALID for a senderHash that is not
+	// ValidKeyedHex or a retain under a millisecond (CheckTTL).
+	SMSLanguage(ctx context.Context, senderHash string, retain time.Duration) (string, error)
 
-	// SetSMSLanguage records the sender's choice, replacing any earlier
-	// one. EINVALID for a lang other than LangEnglish or LangUrdu, or a
-	// senderHash that is not ValidKeyedHex.
-	SetSMSLanguage(ctx context.Context, senderHash, lang string) error
+	// SetSMSLanguage records the sender's choice for retain from now,
+	// replacing any earlier one. EINVALID for a lang other than LangEnglish
+	// or LangUrdu, a senderHash that is not ValidKeyedHex or a retain under
+	// a millisecond.
+	SetSMSLanguage(ctx context.Context, senderHash, lang string, retain time.Duration) error
 }
 
 // CheckSenderHash returns the EINVALID error a PrefStore returns for a

@@ -63,7 +63,7 @@ func newMetrics() *metrics {
 	m.bucketCache.hit, m.bucketCache.miss = cache.WithLabelValues("hit"), cache.WithLabelValues("miss")
 	m.sms = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "khabardar_sms_messages_total",
-		Help: "SMS messages by gateway and outcome (replied, silent: a sender over its limit, error: answered with try later).",
+		Help: "SMS messages by gateway and outcome (replied, silent: a sender over its limit, error: answered with try later, replay: a message already answered, silenced uncharged, unchecked: refused with 503 as replays could not be checked).",
 	}, []string{"gateway", "outcome"})
 	m.reg.MustRegister(cache, m.sms, m.requests, m.latency, m.evaluated, m.limited, m.padding,
 		collectors.NewGoCollector(),

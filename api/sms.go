@@ -18,7 +18,10 @@ import (
 //
 // A request that is not authentic (a Twilio signature that does not verify,
 // a Kannel secret that does not match) is refused with 403 before anything
-// else happens: no rate-limit charge, no parsing, no store access.
+// else happens: no rate-limit charge, no parsing, no store access. An
+// authentic request whose message was already answered (its gateway ID seen
+// in the last sms.ReplayWindow: a replay by whoever captured it, or the
+// gateway's own retry) gets silence, uncharged.
 //
 // The body and the sender never reach a log line or a metric: the request
 // log has the route pattern only, and errors from sms.Service.Handle carry
@@ -41,7 +44,14 @@ func (s *Server) twilioSMS(c *fiber.Ctx) error {
 	if !sms.ValidTwilio(s.cfg.TwilioAuthToken, signed, form, string(c.Request().Header.Peek("X-Twilio-Signature"))) {
 		return errSMSForbidden
 	}
-	reply := s.handleSMS(c.UserContext(), sms.Message{Gateway: "twilio", From: form.Get("From"), Body: form.Get("Body")})
+	replay, err := s.replayed(c.UserContext(), "twilio", form.Get("MessageSid"), twilioID)
+	if err != nil {
+		return err
+	}
+	reply := sms.Reply{Silent: true}
+	if !replay {
+		reply = s.handleSMS(c.UserContext(), sms.Message{Gateway: "twilio", From: form.Get("From"), Body: form.Get("Body")})
+	}
 	c.Set(fiber.HeaderContentType, "text/xml; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if reply.Silent {
@@ -70,7 +80,14 @@ func (s *Server) kannelSMS(c *fiber.Ctx) error {
 	if !sms.ValidSecret(s.cfg.SMSSecret, secret) {
 		return errSMSForbidden
 	}
-	reply := s.handleSMS(c.UserContext(), sms.Message{Gateway: "kannel", From: arg("from"), Body: arg("text")})
+	replay, err := s.replayed(c.UserContext(), "kannel", arg("id"), kannelID)
+	if err != nil {
+		return err
+	}
+	reply := sms.Reply{Silent: true}
+	if !replay {
+		reply = s.handleSMS(c.UserContext(), sms.Message{Gateway: "kannel", From: arg("from"), Body: arg("text")})
+	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 	if reply.Silent {
@@ -78,6 +95,45 @@ func (s *Server) kannelSMS(c *fiber.Ctx) error {
 	}
 	c.Set("X-Kannel-Coding", reply.KannelCoding())
 	return c.SendString(reply.Text)
+}
+
+// gatewayID is the form of a gateway's message IDs.
+type gatewayID struct {
+	required bool // every request carries one
+	valid    func(string) bool
+	invalid  *khabardar.Error
+}
+
+var (
+	twilioID = gatewayID{true, sms.ValidTwilioSID,
+		khabardar.Errorf(khabardar.EINVALID, "MessageSid is not SM or MM and 32 hex digits, as Twilio sends it")}
+	kannelID = gatewayID{false, sms.ValidKannelID,
+		khabardar.Errorf(khabardar.EINVALID, "id is not a Kannel message ID (%%I: a UUID)")}
+)
+
+// replayed checks the gateway's ID of an authentic request's message
+// (sms.Service.Replayed): true for a repeat within sms.ReplayWindow, which
+// the webhook answers with silence and a 200, so that the gateway does not
+// retry, without handling it. A missing or malformed ID is refused with 400
+// (a request without one is answered as before where the gateway may omit
+// it); a store that cannot tell gives EUNAVAILABLE, a 503, so that the
+// gateway delivers the message again later rather than it being answered
+// unchecked.
+func (s *Server) replayed(ctx context.Context, gateway, id string, form gatewayID) (bool, error) {
+	if id == "" && !form.required {
+		return false, nil
+	}
+	if !form.valid(id) {
+		return false, form.invalid
+	}
+	replay, err := s.cfg.SMS.Replayed(ctx, gateway, id)
+	switch {
+	case err != nil:
+		s.metrics.sms.WithLabelValues(gateway, "unchecked").Inc()
+	case replay:
+		s.metrics.sms.WithLabelValues(gateway, "replay").Inc()
+	}
+	return replay, err
 }
 
 // handleSMS runs the message through the SMS service. Its errors still come

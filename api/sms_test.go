@@ -1,12 +1,17 @@
 package api
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/boltstore"
 	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/sms"
 )
@@ -28,8 +33,13 @@ func TestSMSWebhooks(t *testing.T) {
 	e.srv = New(cfg)
 	off := newEnv(t) // no SMS configured
 
-	twilio := func(from, body, signature, contentType string) *http.Request {
+	// twilioSID is Twilio's request for message sid ("" for none); twilio
+	// is one for a new message.
+	twilioSID := func(sid, from, body, signature, contentType string) *http.Request {
 		form := url.Values{"From": {from}, "Body": {body}, "To": {"+15005550006"}}
+		if sid != "" {
+			form.Set("MessageSid", sid)
+		}
 		if signature == "sign" {
 			signature = sms.TwilioSignature(token, public+"/v1/sms/twilio", form)
 		}
@@ -39,6 +49,9 @@ func TestSMSWebhooks(t *testing.T) {
 			r.Header.Set("X-Twilio-Signature", signature)
 		}
 		return r
+	}
+	twilio := func(from, body, signature, contentType string) *http.Request {
+		return twilioSID(newSID(), from, body, signature, contentType)
 	}
 	kannel := func(method string, q url.Values, header string) *http.Request {
 		var r *http.Request
@@ -54,6 +67,9 @@ func TestSMSWebhooks(t *testing.T) {
 		return r
 	}
 	const form = "application/x-www-form-urlencoded"
+	const xml = "text/xml; charset=utf-8"
+	replayed, fresh, kid := newSID(), newSID(), newKannelID()
+	hex32 := strings.Repeat("0123456789abcdef", 2)
 	tests := []struct {
 		name        string
 		env         *env
@@ -76,6 +92,37 @@ func TestSMSWebhooks(t *testing.T) {
 		{"kannel: then silence", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {secret}}, ""), 200, "", "text/plain; charset=utf-8", "", ""},
 		{"kannel: wrong secret", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {"x"}}, ""), 403, CodeForbidden, "", "", ""},
 		{"kannel: no secret", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}}, ""), 403, CodeForbidden, "", "", ""},
+
+		// Replays of a signed request: silence, and no charge. The sender's
+		// limit is 2 an hour: the message and the one after it are
+		// answered, only the third is over.
+		{"twilio: a message", e, twilioSID(replayed, "+923001234569", "HELP", "sign", form), 200, "", xml, "<Message>Khabardar checks", ""},
+		{"twilio: the same request replayed", e, twilioSID(replayed, "+923001234569", "HELP", "sign", form), 200, "", xml, "<Response/>", ""},
+		{"twilio: replayed again", e, twilioSID(replayed, "+923001234569", "HELP", "sign", form), 200, "", xml, "<Response/>", ""},
+		{"twilio: replayed a third time", e, twilioSID(replayed, "+923001234569", "HELP", "sign", form), 200, "", xml, "<Response/>", ""},
+		{"twilio: the sender's next message, answered", e, twilio("+923001234569", "HELP", "sign", form), 200, "", xml, "<Message>Khabardar checks", ""},
+		{"twilio: the one after, over the limit", e, twilio("+923001234569", "HELP", "sign", form), 200, "", xml, "try again after", ""},
+
+		// The MessageSid is read only from an authentic request, and must
+		// have Twilio's form.
+		{"twilio: unsigned, no MessageSid", e, twilioSID("", "+923001234560", "HELP", "", form), 403, CodeForbidden, "", "", ""},
+		{"twilio: no MessageSid", e, twilioSID("", "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
+		{"twilio: MessageSid one short", e, twilioSID("SM"+hex32[1:], "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
+		{"twilio: MessageSid one long", e, twilioSID("SM"+hex32+"0", "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
+		{"twilio: an account SID", e, twilioSID("AC"+hex32, "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
+		{"twilio: lower-case prefix", e, twilioSID("sm"+hex32, "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
+		{"twilio: not hex", e, twilioSID("SM"+strings.Repeat("g", 32), "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
+		{"twilio: an MMS", e, twilioSID("MM"+hex32, "+923001234560", "HELP", "sign", form), 200, "", xml, "<Message>Khabardar checks", ""},
+		{"twilio: unsigned, a fresh MessageSid", e, twilioSID(fresh, "+923001234561", "HELP", "", form), 403, CodeForbidden, "", "", ""},
+		{"twilio: badly signed, the same MessageSid", e, twilioSID(fresh, "+923001234561", "HELP", "AAAA", form), 403, CodeForbidden, "", "", ""},
+		{"twilio: signed, the same MessageSid: not a replay", e, twilioSID(fresh, "+923001234561", "HELP", "sign", form), 200, "", xml, "<Message>Khabardar checks", ""},
+
+		// Kannel's message ID (%I), when the get-url passes it.
+		{"kannel: wrong secret, an id", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {"x"}, "id": {kid}}, ""), 403, CodeForbidden, "", "", ""},
+		{"kannel: an id", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {secret}, "id": {kid}}, ""), 200, "", "text/plain; charset=utf-8", "Khabardar checks", "0"},
+		{"kannel: the same id again, as Kannel retries", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {secret}, "id": {kid}}, ""), 200, "", "text/plain; charset=utf-8", "", ""},
+		{"kannel: the same id in a POST", e, kannel("POST", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "id": {kid}}, secret), 200, "", "text/plain; charset=utf-8", "", ""},
+		{"kannel: an id that is no UUID", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {secret}, "id": {"12345"}}, ""), 400, khabardar.EINVALID, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +144,84 @@ func TestSMSWebhooks(t *testing.T) {
 			}
 		})
 	}
-	if m := string(e.get("/metrics").body); !strings.Contains(m, `khabardar_sms_messages_total{gateway="kannel",outcome="silent"} 1`) {
-		t.Errorf("metrics do not count the silent reply")
+	m := string(e.get("/metrics").body)
+	for _, want := range []string{
+		`khabardar_sms_messages_total{gateway="kannel",outcome="silent"} 1`,
+		`khabardar_sms_messages_total{gateway="kannel",outcome="replay"} 2`,
+		`khabardar_sms_messages_total{gateway="twilio",outcome="replay"} 3`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// newSID returns a new Twilio MessageSid.
+func newSID() string { return "SM" + randomHex(16) }
+
+// newKannelID returns a new Kannel message ID (%I), a UUID.
+func newKannelID() string {
+	h := randomHex(16)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// TestSMSReplayStoreDown checks that a message whose ID cannot be checked
+// for a replay is refused with 503, for the gateway to deliver it again
+// later, rather than answered unchecked, and that it costs the sender
+// nothing: once the store is back, the same message is answered.
+func TestSMSReplayStoreDown(t *testing.T) {
+	const public, token, secret = "https://khabardar.example.pk", "tok", "sec"
+	e := newEnv(t, func(c *Config, rc *ratelimit.Config) { rc.SMSSender = "1-H" })
+	down, err := boltstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := down.Init(context.Background(), e.layout); err != nil {
+		t.Fatal(err)
+	}
+	down.Close() // it answers EUNAVAILABLE from now on
+	serve := func(seen khabardar.ReplayStore) *env {
+		svc, err := sms.New(sms.Config{Store: e.store, Seen: seen, Key: e.key, Layout: e.layout, Limiter: e.limiter, SiteURL: public, Log: e.cfg.Log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := e.cfg
+		cfg.SMS, cfg.TwilioAuthToken, cfg.SMSSecret, cfg.SMSPublicURL = svc, token, secret, public
+		return &env{t: t, srv: New(cfg), cfg: cfg}
+	}
+	sid, kid := newSID(), newKannelID()
+	twilio := func() *http.Request {
+		form := url.Values{"From": {"+923001234567"}, "Body": {"HELP"}, "MessageSid": {sid}}
+		r := httptest.NewRequest("POST", "/v1/sms/twilio", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("X-Twilio-Signature", sms.TwilioSignature(token, public+"/v1/sms/twilio", form))
+		return r
+	}
+	kannel := func() *http.Request {
+		q := url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {secret}, "id": {kid}}
+		return httptest.NewRequest("GET", "/v1/sms/kannel?"+q.Encode(), nil)
+	}
+	broken, back := serve(down), serve(e.store)
+	for range 3 {
+		for name, req := range map[string]*http.Request{"twilio": twilio(), "kannel": kannel()} {
+			if r := broken.do(req); r.status != 503 || r.code() != khabardar.EUNAVAILABLE {
+				t.Fatalf("%s with the store down: %d %q, want 503 unavailable", name, r.status, r.code())
+			}
+		}
+	}
+	if m := string(broken.get("/metrics").body); !strings.Contains(m, `khabardar_sms_messages_total{gateway="twilio",outcome="unchecked"} 3`) {
+		t.Errorf("metrics do not count the unchecked messages")
+	}
+	if r := back.do(twilio()); r.status != 200 || !strings.Contains(string(r.body), "<Message>Khabardar checks") {
+		t.Errorf("twilio once the store is back: %d %s", r.status, r.body)
+	}
+	if r := back.do(kannel()); r.status != 200 || !strings.Contains(string(r.body), "Khabardar checks") {
+		t.Errorf("kannel once the store is back: %d %s", r.status, r.body)
 	}
 }

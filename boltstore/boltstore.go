@@ -66,8 +66,9 @@ var (
 	metaBucket     = []byte("meta")     // layoutKey → the layout as JSON
 	listingsBucket = []byte("listings") // listing ID → storedListing JSON; its sequence numbers listings
 	bucketsBucket  = []byte("buckets")  // hex prefix → sorted concatenated records
-	// apikeys and apikey_hashes (apikey.go) and sms_prefs (prefs.go) are
-	// created by their first write.
+	// apikeys and apikey_hashes (apikey.go), sms_prefs and
+	// sms_prefs_expiry (prefs.go), sms_seen and sms_seen_expiry (replay.go)
+	// are created by their first write.
 
 	layoutKey = []byte("layout")
 )
@@ -199,7 +200,7 @@ func (s *Store) Init(ctx context.Context, layout khabardar.Layout) error {
 		return err
 	}
 	s.layout.Store(&layout)
-	return nil
+	return s.expireAtInit(ctx)
 }
 
 // Ping reports EUNAVAILABLE once the store is closed.

@@ -23,8 +23,12 @@
 //	                            Layout.RecordSize bytes, in no order
 //	khb:n:{<prefix>}    hash    3-byte Ref → how many of the bucket's records
 //	                            have that Ref
+//	khb:{m}:prefs-expire string "1" once every khb:p: key has a TTL (prefs.go)
 //	khb:p:<hash>        string  an SMS sender's reply language, "en" or "ur",
-//	                            by the keyed hash of the sender (see prefs.go)
+//	                            by the keyed hash of the sender, with a TTL of
+//	                            the retention from their last message (prefs.go)
+//	khb:r:<hash>        string  "1" for a gateway message already answered, by
+//	                            the keyed hash of its ID, for 24 h (replay.go)
 //
 // The count hashes let Recount and RemoveListing find a listing's buckets,
 // and count its records, without reading the records. They stay
@@ -176,6 +180,9 @@ func (s *Store) Init(ctx context.Context, layout khabardar.Layout) error {
 		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
 			return fail("init: load scripts", err)
 		}
+	}
+	if err := s.expireOldPrefs(ctx); err != nil {
+		return fail("init: expire old sms preferences", err)
 	}
 	s.layout.Store(&layout)
 	return nil
@@ -510,10 +517,16 @@ func (s *Store) evalChunk(ctx context.Context, script *redis.Script, calls []cal
 // master of a cluster, passing the client that holds them. fn may run
 // concurrently for different masters.
 func (s *Store) eachCountPage(ctx context.Context, fn func(ctx context.Context, c redis.UniversalClient, keys []string) error) error {
+	return s.eachKeyPage(ctx, countsMatch, fn)
+}
+
+// eachKeyPage calls fn with each SCAN page of the keys matching match, on
+// every master of a cluster, as eachCountPage does.
+func (s *Store) eachKeyPage(ctx context.Context, match string, fn func(ctx context.Context, c redis.UniversalClient, keys []string) error) error {
 	scan := func(ctx context.Context, c redis.UniversalClient) error {
 		var cursor uint64
 		for {
-			keys, next, err := c.Scan(ctx, cursor, countsMatch, scanCount).Result()
+			keys, next, err := c.Scan(ctx, cursor, match, scanCount).Result()
 			if err != nil {
 				return err
 			}

@@ -112,7 +112,7 @@ func TestIsolation(t *testing.T) {
 	if got, err := b.Listings(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("the other store has listings %v (%v)", got, err)
 	}
-	if d := redistest.Dump(t, bURL); len(d) != 1 || d[keyLayout] == nil {
+	if d := redistest.Dump(t, bURL); len(d) != 2 || d[keyLayout] == nil || d[keyPrefsExpire] == nil {
 		t.Fatalf("the other keyspace holds %d keys", len(d))
 	}
 }

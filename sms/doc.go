@@ -6,7 +6,14 @@
 //
 // # One message
 //
-// Service.Handle, for each message:
+// A webhook first checks that the request is authentic (Twilio's
+// signature, Kannel's secret), then asks Service.Replayed whether the
+// gateway's ID for the message (Twilio's MessageSid, Kannel's %I) was seen
+// in the last ReplayWindow: a replay of a captured request, or the
+// gateway's own retry, gets silence and costs nothing, and a store that
+// cannot tell gets the request refused (503) for the gateway to retry.
+//
+// Service.Handle, for each message that is not a replay:
 //
 //  1. hashes the sender: hashing.Key.Keyed(SenderPurpose) of the canonical
 //     number (so +92300…, 92300… and 0300… are one sender), or of From as
@@ -18,7 +25,8 @@
 //     that cannot be reached gets "try later", never an unlimited check;
 //  3. parses the body (Parse, command.go);
 //  4. picks the reply language: the sender's stored choice, else Urdu if
-//     the body has Urdu letters, else English;
+//     the body has Urdu letters, else English (reading the choice renews
+//     it for Config.PrefRetention);
 //  5. for a check, evaluates the identifier itself, as a browser would with
 //     its blinded value: the VOPRF output's bucket from the store, the
 //     entry with its suffix, the listings that entry names (a listing the
@@ -38,5 +46,11 @@
 // blinding. So nothing of it, of the sender or of the body reaches a log
 // line (only the gateway, the command, the kind checked, the outcome and
 // the language), an error message, a metric or a store (only the sender's
-// keyed hash, as a counter key and a language preference).
+// keyed hash, as a counter key and a language preference, and the keyed
+// hash of the gateway's message ID).
+//
+// What is kept expires: a sender's language choice
+// khabardar.SMSPrefRetention (a year) after their last message, since every
+// message answered reads it and so renews it; a message's ID hash after
+// ReplayWindow (a day); the counters with their windows.
 package sms

@@ -3,6 +3,7 @@ package sms
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"strings"
 )
 
 // ValidSecret reports whether got is the shared secret want, for gateways
@@ -25,4 +26,21 @@ func (r Reply) KannelCoding() string {
 		return "2"
 	}
 	return "0"
+}
+
+// ValidKannelID reports whether id has the form of the message ID a Kannel
+// sms-service passes with %I (its internal message ID): a UUID, 8-4-4-4-12
+// hex digits. Kannel sends the same ID again when it retries a request
+// (http-request-retry), so Service.Replayed answers it once.
+func ValidKannelID(id string) bool {
+	parts := strings.Split(id, "-")
+	if len(parts) != 5 {
+		return false
+	}
+	for i, n := range []int{8, 4, 4, 4, 12} {
+		if len(parts[i]) != n || !isHex(parts[i]) {
+			return false
+		}
+	}
+	return true
 }

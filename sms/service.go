@@ -21,13 +21,31 @@ import (
 // form of a sender's number that counters and preferences are keyed by.
 const SenderPurpose = "sms-sender"
 
+// MessagePurpose is the hashing.Key.Keyed purpose of message hashes: the
+// only form of a gateway's message ID (Twilio's MessageSid) that is stored.
+const MessagePurpose = "sms-message"
+
+// ReplayWindow is how long a gateway message ID is remembered, so that a
+// replay of its request gets silence. Twilio retries for minutes at most,
+// Kannel for http-request-retry × http-queue-delay; a captured request
+// replayed a day later is answered again, but is a day stale to whoever
+// replays it, and the sender's limit bounds the answers.
+const ReplayWindow = 24 * time.Hour
+
 // Config is what a Service needs. Store, Key, Layout, Limiter and SiteURL
 // are required.
 type Config struct {
 	Store khabardar.Store
 	// Prefs keeps each sender's reply language. Default: Store, which both
 	// store adapters make a PrefStore.
-	Prefs  khabardar.PrefStore
+	Prefs khabardar.PrefStore
+	// PrefRetention is how long a sender's language choice is kept after
+	// their last message. Default khabardar.SMSPrefRetention, a year.
+	PrefRetention time.Duration
+	// Seen remembers the gateway message IDs answered in the last
+	// ReplayWindow (Replayed). Default: Store, which both store adapters
+	// make a ReplayStore.
+	Seen   khabardar.ReplayStore
 	Key    *hashing.Key
 	Layout khabardar.Layout // the store's; its KeyID must be Key's
 	// Limiter charges every message to its sender and its gateway
@@ -61,8 +79,11 @@ type Reply struct {
 type Service struct {
 	store   khabardar.Store
 	prefs   khabardar.PrefStore
+	retain  time.Duration // of preferences
+	seen    khabardar.ReplayStore
 	key     *hashing.Key
 	sender  *hashing.Keyed
+	message *hashing.Keyed
 	layout  khabardar.Layout
 	limiter *ratelimit.Limiter
 	site    string // as shown
@@ -79,12 +100,22 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Prefs == nil {
 		cfg.Prefs, _ = cfg.Store.(khabardar.PrefStore)
 	}
+	if cfg.Seen == nil {
+		cfg.Seen, _ = cfg.Store.(khabardar.ReplayStore)
+	}
+	if cfg.PrefRetention == 0 {
+		cfg.PrefRetention = khabardar.SMSPrefRetention
+	}
 	site := SiteAddress(cfg.SiteURL)
 	switch {
 	case cfg.Store == nil:
 		return bad("no store")
 	case cfg.Prefs == nil:
 		return bad("no preference store, and the store is not one")
+	case cfg.Seen == nil:
+		return bad("no store of answered messages, and the store is not one")
+	case khabardar.CheckTTL(cfg.PrefRetention) != nil:
+		return bad("the preference retention %v is under a millisecond", cfg.PrefRetention)
 	case cfg.Key == nil:
 		return bad("no key")
 	case cfg.Limiter == nil:
@@ -107,7 +138,8 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	return &Service{
-		store: cfg.Store, prefs: cfg.Prefs, key: cfg.Key, sender: cfg.Key.Keyed(SenderPurpose),
+		store: cfg.Store, prefs: cfg.Prefs, retain: cfg.PrefRetention, seen: cfg.Seen,
+		key: cfg.Key, sender: cfg.Key.Keyed(SenderPurpose), message: cfg.Key.Keyed(MessagePurpose),
 		layout: cfg.Layout, limiter: cfg.Limiter, site: site, log: cfg.Log, now: cfg.Now,
 	}, nil
 }
@@ -129,6 +161,44 @@ func (s *Service) senderOf(from string) (own identifier.ID, hash string, err err
 	}
 	return own, s.sender.Hex([]byte("raw:" + from)), err
 }
+
+// Replayed reports whether the gateway delivered a message with this ID in
+// the last ReplayWindow, and remembers it if not, by its keyed hash
+// (MessagePurpose) only. A webhook calls it once the request is known to
+// be authentic (a request anyone can forge must not fill the store) and
+// before Handle, which it skips for a replay: a replay gets silence and
+// costs the sender and the gateway nothing, so whoever captured a signed
+// request learns nothing more from it and cannot use it to exhaust the
+// sender's limit. Of concurrent deliveries of one ID, one is not a replay.
+//
+// EINVALID for a gateway name that is not ratelimit.ValidGatewayName or an
+// ID that is not 1 to 64 printable ASCII characters (the webhook checks the
+// gateway's own form first). EUNAVAILABLE when the store cannot be reached
+// (or ctx ends): then the message must not be answered, but refused so that
+// the gateway delivers it again later.
+func (s *Service) Replayed(ctx context.Context, gateway, id string) (bool, error) {
+	switch {
+	case !ratelimit.ValidGatewayName(gateway):
+		return false, khabardar.Errorf(khabardar.EINVALID, "sms: the gateway name is not 1 to 32 lowercase letters, digits and dashes")
+	case id == "" || len(id) > maxMessageID || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }):
+		return false, khabardar.Errorf(khabardar.EINVALID, "sms: the message ID is not 1 to %d printable ASCII characters", maxMessageID)
+	}
+	// The gateway is hashed in, so that two gateways' IDs never collide.
+	first, err := s.seen.FirstSeen(ctx, s.message.Hex([]byte(gateway+"\x00"+id)), ReplayWindow)
+	if err != nil {
+		code := khabardar.EINTERNAL
+		if khabardar.ErrorCode(err) == khabardar.EUNAVAILABLE ||
+			errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			code = khabardar.EUNAVAILABLE
+		}
+		return false, fmt.Errorf("%w: %w", khabardar.Errorf(code, "sms: checking for a replayed message failed"), err)
+	}
+	return !first, nil
+}
+
+// maxMessageID bounds a gateway's message ID: Twilio's are 34 characters,
+// Kannel's 36.
+const maxMessageID = 64
 
 // maxFrom bounds a sender address: E.164 has at most 15 digits, and
 // alphanumeric senders 11 characters.
@@ -216,7 +286,7 @@ func (h *handling) run(ctx context.Context, from string) (Reply, error) {
 		}
 		return h.text("other_phone", t.otherPhone), nil
 	case Language:
-		if err := s.prefs.SetSMSLanguage(ctx, h.hash, cmd.Lang); err != nil {
+		if err := s.prefs.SetSMSLanguage(ctx, h.hash, cmd.Lang, s.retain); err != nil {
 			return h.unavailable("saving the sender's language", err)
 		}
 		h.lang = cmd.Lang
@@ -294,7 +364,7 @@ func (h *handling) refused(ctx context.Context, c ratelimit.Class, id ratelimit.
 // language sets h.lang to the sender's choice, or keeps the default for the
 // message if they made none.
 func (h *handling) language(ctx context.Context) error {
-	lang, err := h.s.prefs.SMSLanguage(ctx, h.hash)
+	lang, err := h.s.prefs.SMSLanguage(ctx, h.hash, h.s.retain)
 	switch khabardar.ErrorCode(err) {
 	case "":
 		h.lang = lang

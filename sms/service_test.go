@@ -96,6 +96,7 @@ func TestHandleChecks(t *testing.T) {
 type staleStore struct {
 	khabardar.Store
 	khabardar.PrefStore
+	khabardar.ReplayStore
 	bucketErr error
 	hide      string // a listing Listings leaves out, as if being removed
 	buckets   atomic.Int64
@@ -107,7 +108,7 @@ func (s *staleStore) Listings(ctx context.Context) ([]*khabardar.Listing, error)
 }
 
 func newStale(st khabardar.Store, bucketErr error) *staleStore {
-	return &staleStore{Store: st, PrefStore: st.(khabardar.PrefStore), bucketErr: bucketErr}
+	return &staleStore{Store: st, PrefStore: st.(khabardar.PrefStore), ReplayStore: st.(khabardar.ReplayStore), bucketErr: bucketErr}
 }
 
 func (s *staleStore) Bucket(ctx context.Context, prefix string) ([]khabardar.Entry, error) {
@@ -404,6 +405,9 @@ func TestNew(t *testing.T) {
 		{"site with a space", func(c *Config) { c.SiteURL = "khabardar .pk" }, khabardar.EINVALID},
 		{"site with an extension character", func(c *Config) { c.SiteURL = "khabardar.pk/~sms" }, khabardar.EINVALID},
 		{"site in urdu", func(c *Config) { c.SiteURL = "خبردار.pk" }, khabardar.EINVALID},
+		{"preferences kept a year", func(c *Config) { c.PrefRetention = 365 * 24 * time.Hour }, ""},
+		{"preferences kept for a negative time", func(c *Config) { c.PrefRetention = -time.Hour }, khabardar.EINVALID},
+		{"preferences kept under a millisecond", func(c *Config) { c.PrefRetention = time.Microsecond }, khabardar.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -415,19 +419,27 @@ func TestNew(t *testing.T) {
 	}
 	t.Run("defaults", func(t *testing.T) {
 		c := ok
-		c.Prefs, c.Log, c.Now = nil, nil, nil
+		c.Prefs, c.Seen, c.PrefRetention, c.Log, c.Now = nil, nil, 0, nil, nil
 		s, err := New(c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.prefs != c.Store.(khabardar.PrefStore) || s.log == nil || s.now == nil || s.site != "khabardar.example.pk" {
-			t.Fatalf("defaults not set: prefs %v, log %v, site %q", s.prefs, s.log, s.site)
+		if s.prefs != c.Store.(khabardar.PrefStore) || s.seen != c.Store.(khabardar.ReplayStore) ||
+			s.retain != khabardar.SMSPrefRetention || s.log == nil || s.now == nil || s.site != "khabardar.example.pk" {
+			t.Fatalf("defaults not set: prefs %v, seen %v, retain %v, log %v, site %q", s.prefs, s.seen, s.retain, s.log, s.site)
 		}
 	})
 	t.Run("a store that keeps no preferences", func(t *testing.T) {
 		c := ok
 		c.Prefs = nil
 		c.Store = struct{ khabardar.Store }{c.Store} // hides the PrefStore methods
+		_, err := New(c)
+		wantCode(t, "New", err, khabardar.EINVALID)
+	})
+	t.Run("a store that keeps no answered messages", func(t *testing.T) {
+		c := ok
+		c.Prefs, c.Seen = c.Store.(khabardar.PrefStore), nil
+		c.Store = struct{ khabardar.Store }{c.Store} // hides the ReplayStore method
 		_, err := New(c)
 		wantCode(t, "New", err, khabardar.EINVALID)
 	})

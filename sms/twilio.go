@@ -129,3 +129,19 @@ func TwiML(text string) []byte {
 	b.WriteString("</Message></Response>")
 	return b.Bytes()
 }
+
+// ValidTwilioSID reports whether sid has the form of the MessageSid Twilio
+// posts with an inbound message: SM (an SMS) or MM (an MMS) and 32 hex
+// digits. It is what Service.Replayed remembers a Twilio message by.
+func ValidTwilioSID(sid string) bool {
+	return len(sid) == 34 && (sid[:2] == "SM" || sid[:2] == "MM") && isHex(sid[2:])
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

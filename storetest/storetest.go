@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) khabardar.Store) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open(t)) })
 	t.Run("Prefs", func(t *testing.T) { testPrefs(t, newStore, open(t)) })
+	t.Run("Replay", func(t *testing.T) { testReplay(t, newStore, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)

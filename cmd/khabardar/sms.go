@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -154,7 +156,7 @@ func (s *smsSim) twilio(ctx context.Context, body string) (string, bool, error) 
 	const path = "/v1/sms/twilio"
 	form := url.Values{
 		"From": {s.from}, "To": {"+15005550006"}, "Body": {body}, "NumSegments": {"1"}, "NumMedia": {"0"},
-		"MessageSid": {"SM" + strings.Repeat("0", 32)}, "AccountSid": {"AC" + strings.Repeat("0", 32)},
+		"MessageSid": {"SM" + randomHex(16)}, "AccountSid": {"AC" + strings.Repeat("0", 32)},
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.server+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -175,9 +177,20 @@ func (s *smsSim) twilio(ctx context.Context, body string) (string, bool, error) 
 	return strings.Join(twiml.Messages, "\n"), false, nil
 }
 
-// kannel calls the sms-service URL as Kannel's get-url would.
+// randomHex returns n random bytes in hex: each simulated message has its
+// own gateway ID, as each real one does (a repeated ID is a replay).
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// kannel calls the sms-service URL as Kannel's get-url would, with the
+// message ID (%I) that lets the server answer a retried request once.
 func (s *smsSim) kannel(ctx context.Context, body string) (string, bool, error) {
-	q := url.Values{"from": {s.from}, "text": {body}, "secret": {s.secret}}
+	u := randomHex(16) // as Kannel's %I writes its message's UUID
+	id := u[:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:]
+	q := url.Values{"from": {s.from}, "text": {body}, "secret": {s.secret}, "id": {id}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.server+"/v1/sms/kannel?"+q.Encode(), nil)
 	if err != nil {
 		return "", false, err

@@ -1,13 +1,22 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/khabardar/khabardar/internal/redistest"
+	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/khabardar/khabardar/sms"
 )
 
@@ -151,14 +160,206 @@ func TestSMS(t *testing.T) {
 			}
 		})
 
+		// A signed request captured (by a proxy's log, a leaked capture)
+		// and replayed: once answered, then silence, and the real sender
+		// keeps their quota.
+		replaySID := "SM" + testHex(16)
+		t.Run("twilio replay", func(t *testing.T) {
+			from := "+923009998877"
+			form := url.Values{"From": {from}, "To": {"+15005550006"}, "Body": {"ME"}, "NumSegments": {"1"}, "NumMedia": {"0"},
+				"MessageSid": {replaySID}, "AccountSid": {"AC" + strings.Repeat("0", 32)}}
+			signature := sms.TwilioSignature(token, public+"/v1/sms/twilio", form)
+			post := func(client *http.Client) (int, string, error) {
+				req, err := http.NewRequest("POST", srv.base+"/v1/sms/twilio", strings.NewReader(form.Encode()))
+				if err != nil {
+					return 0, "", err
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Twilio-Signature", signature)
+				resp, err := client.Do(req)
+				if err != nil {
+					return 0, "", err
+				}
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b), err
+			}
+			// 20 deliveries at once, from four source addresses.
+			var (
+				wg               sync.WaitGroup
+				mu               sync.Mutex
+				replies, silence []string
+			)
+			for i := range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					status, body, err := post(clientFrom(t, fmt.Sprintf("127.0.0.%d", 1+i%4)))
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err != nil || status != 200:
+						t.Errorf("delivery %d: %d %q %v", i, status, body, err)
+					case body == string(sms.TwiML("")):
+						silence = append(silence, body)
+					default:
+						replies = append(replies, body)
+					}
+				}()
+			}
+			wg.Wait()
+			if len(replies) != 1 || len(silence) != 19 || !strings.Contains(replies[0], "this number is in no data-for-sale listing") {
+				t.Fatalf("20 deliveries of one message: %d replies and %d silences, want 1 and 19; replies: %q", len(replies), len(silence), replies)
+			}
+			// Later, one at a time from yet other addresses: still silence.
+			for i := range 3 {
+				if status, body, err := post(clientFrom(t, fmt.Sprintf("127.0.0.%d", 5+i))); err != nil || status != 200 || body != string(sms.TwiML("")) {
+					t.Fatalf("replay %d: %d %q %v", 21+i, status, body, err)
+				}
+			}
+			// The sender was charged once: 11 of the 12 an hour are left,
+			// and the real sender is served.
+			lines := make([]string, 12)
+			for i := range lines {
+				lines[i] = "HELP"
+			}
+			r := sim(t, "twilio", from, lines...)
+			for i, reply := range r[:11] {
+				if !strings.Contains(reply, "Send your CNIC") {
+					t.Fatalf("the sender's message %d after the replays: %q", i+1, reply)
+				}
+			}
+			if !strings.Contains(r[11], "try again after") {
+				t.Errorf("the sender's 12th message after the replays: %q, want the limit notice", r[11])
+			}
+		})
+
+		t.Run("twilio MessageSid", func(t *testing.T) {
+			post := func(form url.Values, signed bool) (int, string) {
+				req, _ := http.NewRequest("POST", srv.base+"/v1/sms/twilio", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if signed {
+					req.Header.Set("X-Twilio-Signature", sms.TwilioSignature(token, public+"/v1/sms/twilio", form))
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			msg := func(sid string) url.Values {
+				v := url.Values{"From": {"+923006665544"}, "To": {"+15005550006"}, "Body": {"HELP"}}
+				if sid != "" {
+					v.Set("MessageSid", sid)
+				}
+				return v
+			}
+			for name, sid := range map[string]string{
+				"none": "", "one short": "SM" + testHex(16)[1:], "an account SID": "AC" + testHex(16), "not hex": "SM" + strings.Repeat("z", 32),
+			} {
+				status, body := post(msg(sid), true)
+				var e struct{ Error struct{ Code string } }
+				json.Unmarshal([]byte(body), &e)
+				if status != 400 || e.Error.Code != "invalid" {
+					t.Errorf("MessageSid %s: %d %q, want 400 invalid", name, status, body)
+				}
+			}
+			// An unsigned request records nothing: the MessageSid it names
+			// is answered when Twilio's signed request comes.
+			fresh := "SM" + testHex(16)
+			if status, _ := post(msg(fresh), false); status != 403 {
+				t.Fatalf("unsigned: %d, want 403", status)
+			}
+			if status, body := post(msg(fresh), true); status != 200 || !strings.Contains(body, "Send your CNIC") {
+				t.Fatalf("signed, after an unsigned request with its MessageSid: %d %q", status, body)
+			}
+		})
+
+		t.Run("kannel retry", func(t *testing.T) {
+			// Kannel sends the same %I when it retries a request.
+			h := testHex(16)
+			q := url.Values{"from": {"03214445566"}, "text": {"HELP"}, "secret": {secret},
+				"id": {h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]}}
+			var got []string
+			for range 3 {
+				resp, err := http.Get(srv.base + "/v1/sms/kannel?" + q.Encode())
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Fatalf("%d %s", resp.StatusCode, b)
+				}
+				got = append(got, string(b))
+			}
+			if !strings.Contains(got[0], "Send your CNIC") || got[1] != "" || got[2] != "" {
+				t.Fatalf("a message delivered three times: %q, want one reply, then nothing", got)
+			}
+		})
+
 		logs := srv.stop(t)
+		// What is kept about SMS users expires: in Redis, each language
+		// choice a year after the sender's last message, each message's
+		// record after a day.
+		if u := storeURL(c); u != "" {
+			rdb, err := redisurl.Client(u, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rdb.Close()
+			kinds := map[string]struct {
+				n   int
+				ttl time.Duration
+			}{"khb:p:": {ttl: 365 * 24 * time.Hour}, "khb:r:": {ttl: 24 * time.Hour}}
+			for k := range redistest.Dump(t, u) {
+				prefix := k[:min(len(k), 6)]
+				kind, ok := kinds[prefix]
+				if !ok {
+					continue
+				}
+				kind.n++
+				kinds[prefix] = kind
+				if ttl := rdb.PTTL(context.Background(), k).Val(); ttl > kind.ttl || ttl < kind.ttl-10*time.Minute {
+					t.Errorf("%s… has a TTL of %v, want %v", prefix, ttl, kind.ttl)
+				}
+			}
+			if kinds["khb:p:"].n < 2 || kinds["khb:r:"].n < 20 {
+				t.Errorf("%d preference and %d message keys: the check looks in the wrong place", kinds["khb:p:"].n, kinds["khb:r:"].n)
+			}
+		}
 		scan(t, "serve's logs", []byte(logs))
 		scan(t, "everything printed", c.output.Bytes())
 		scan(t, "the store", c.storeBytes())
-		for _, number := range []string{"3217654321", "3005550123", "3451234567", "3331234567", "3125550199"} {
+		for _, number := range []string{"3217654321", "3005550123", "3451234567", "3331234567", "3125550199", "3009998877", "3006665544", "3214445566"} {
 			if strings.Contains(logs, number) || strings.Contains(string(c.storeBytes()), number) {
 				t.Errorf("a sender's number %s is in the logs or the store", number)
 			}
 		}
+		// Nor is a message's ID: it is stored as a keyed hash.
+		for _, form := range []string{replaySID, replaySID[2:], strings.ToUpper(replaySID[2:])} {
+			if strings.Contains(logs, form) || strings.Contains(string(c.storeBytes()), form) {
+				t.Errorf("the replayed MessageSid is in the logs or the store as %q", form)
+			}
+		}
 	})
+}
+
+// clientFrom returns an HTTP client whose connections come from the
+// loopback address ip (127.0.0.0/8 is all loopback on Linux), as requests
+// from another host would.
+func clientFrom(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}).DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// testHex returns n random bytes in hex.
+func testHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
