@@ -122,7 +122,7 @@ func (c *localCluster) start(serverPath, cliPath string) error {
 		return fmt.Errorf("redis-cli --cluster create: %v: %s", err, strings.TrimSpace(out.String()))
 	}
 	c.url = "redis-cluster://" + strings.Join(addrs, ",")
-	if err := waitClusterOK(addrs, 30*time.Second); err != nil {
+	if err := waitClusterOK(addrs, clusterMasters, 30*time.Second); err != nil {
 		c.stop()
 		return err
 	}
@@ -137,9 +137,9 @@ func (c *localCluster) stop() {
 }
 
 // waitClusterOK polls every node until each says cluster_state:ok and knows
-// all the masters: until then a client can be sent to a node that has not
-// learned its slots.
-func waitClusterOK(addrs []string, timeout time.Duration) error {
+// all the masters (cluster_size): until then a client can be sent to a node
+// that has not learned its slots.
+func waitClusterOK(addrs []string, masters int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for _, a := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: a, DisableIdentity: true})
@@ -148,7 +148,7 @@ func waitClusterOK(addrs []string, timeout time.Duration) error {
 			info, err := c.ClusterInfo(ctx).Result()
 			cancel()
 			if err == nil && strings.Contains(info, "cluster_state:ok") &&
-				strings.Contains(info, fmt.Sprintf("cluster_size:%d", len(addrs))) {
+				strings.Contains(info, fmt.Sprintf("cluster_size:%d", masters)) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -191,7 +191,7 @@ func RestartClusterNode(t testing.TB, i int) {
 	for _, n := range cluster.nodes {
 		addrs = append(addrs, n.addr)
 	}
-	if err := waitClusterOK(addrs, 30*time.Second); err != nil {
+	if err := waitClusterOK(addrs, clusterMasters, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,8 +1,13 @@
 package redisurl
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,16 +73,16 @@ func TestFailFastDefaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		var dial time.Duration
-		var retries int
+		var retries, dials int
 		switch c := c.(type) {
 		case *redis.Client:
-			dial, retries = c.Options().ReadTimeout, c.Options().MaxRetries
+			dial, retries, dials = c.Options().ReadTimeout, c.Options().MaxRetries, c.Options().DialerRetries
 		case *redis.ClusterClient:
-			dial, retries = c.Options().ReadTimeout, c.Options().MaxRetries
+			dial, retries, dials = c.Options().ReadTimeout, c.Options().MaxRetries, c.Options().DialerRetries
 		}
 		c.Close()
-		if dial != FailFast || retries != 1 {
-			t.Errorf("%s: read timeout %v, retries %d", u, dial, retries)
+		if dial != FailFast || retries != 1 || dials != 1 {
+			t.Errorf("%s: read timeout %v, retries %d, dials per attempt %d", u, dial, retries, dials)
 		}
 	}
 	if c, _ := Client("redis://127.0.0.1:6379/0", false); c.(*redis.Client).Options().ReadTimeout == FailFast {
@@ -87,5 +92,33 @@ func TestFailFastDefaults(t *testing.T) {
 	defer c.Close()
 	if o := c.(*redis.Client).Options(); o.ReadTimeout != 2*time.Second || o.MaxRetries != 5 || o.DialTimeout != FailFast {
 		t.Errorf("the URL's own options are not kept: %v %d %v", o.ReadTimeout, o.MaxRetries, o.DialTimeout)
+	}
+}
+
+func TestConnError(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no error", nil, false},
+		{"a nil reply", redis.Nil, false},
+		{"an error reply", redis.ErrNoScript, false},
+		{"a wrapped error reply", fmt.Errorf("op: %w", redis.ErrCrossSlot), false},
+		{"the caller gave up", context.Canceled, false},
+		{"the client is closed", redis.ErrClosed, false},
+		{"a refused dial", refused, true},
+		{"a wrapped refused dial", fmt.Errorf("op: %w", refused), true},
+		{"a reset connection", io.EOF, true},
+		{"a dial or read deadline", context.DeadlineExceeded, true},
+		{"every connection busy", redis.ErrPoolTimeout, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := connError(tt.err); got != tt.want {
+				t.Errorf("connError(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
 	}
 }
