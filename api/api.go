@@ -189,8 +189,13 @@ func New(cfg Config) *Server {
 		WriteBufferSize:   16 << 10,
 		ReduceMemoryUsage: true,
 		ErrorHandler:      s.errorHandler,
+		// request.go: unknown methods get JSON errors; no endpoint takes
+		// multipart, which fasthttp would otherwise parse before routing.
+		RequestMethods:               requestMethods,
+		DisablePreParseMultipartForm: true,
 	})
-	s.app.Use(s.observe, securityHeaders).Name(middlewareRoute)
+	s.hardenServer()
+	s.app.Use(s.observe, securityHeaders, checkRequest).Name(middlewareRoute)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metrics.handler())
@@ -216,10 +221,16 @@ func New(cfg Config) *Server {
 }
 
 // Listen serves on addr until Shutdown.
-func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
 
 // Serve serves on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(lingerListener{ln}) }
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }

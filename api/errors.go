@@ -26,6 +26,7 @@ const (
 	CodeRateLimited          = "rate_limited"           // over a rate limit; see Retry-After
 	CodeBodyTooLarge         = "body_too_large"         // the body is over the caller's limit
 	CodeUnsupportedMediaType = "unsupported_media_type" // the body is not application/json
+	CodeUnsupportedEncoding  = "unsupported_encoding"   // the body has a Content-Encoding (compressed)
 	CodeMethodNotAllowed     = "method_not_allowed"     // the route exists for another method
 	CodeRequestTimeout       = "request_timeout"        // the request did not arrive in time
 	CodeHeadersTooLarge      = "headers_too_large"      // the request headers are too large
@@ -51,6 +52,7 @@ var statusOf = map[string]int{
 	CodeKeyRotated:            http.StatusConflict,
 	CodeBodyTooLarge:          http.StatusRequestEntityTooLarge,
 	CodeUnsupportedMediaType:  http.StatusUnsupportedMediaType,
+	CodeUnsupportedEncoding:   http.StatusUnsupportedMediaType,
 	CodeRateLimited:           http.StatusTooManyRequests,
 	CodeHeadersTooLarge:       http.StatusRequestHeaderFieldsTooLarge,
 	khabardar.EINTERNAL:       http.StatusInternalServerError,
@@ -104,15 +106,28 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		// Our code and the stores name operations, never values.
 		s.log.Error("request failed", "route", routeOf(c), "code", body.Error.Code, "err", err.Error())
 	}
-	if status == http.StatusUnauthorized {
+	switch body.Error.Code {
+	case CodeUnauthorized:
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="khabardar"`)
+	case CodeUnsupportedEncoding:
+		// RFC 9110 §15.5.16: a 415 for a content coding names the ones
+		// accepted, which tells it apart from a 415 for the media type.
+		c.Set(fiber.HeaderAcceptEncoding, "identity")
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if routeOf(c) == "unrouted" {
 		// fasthttp refused the request before routing (body over the
-		// server's limit, unparsable head): observe never sees it.
+		// server's limit, unparsable head): observe never sees it, nor
+		// does the middleware that sets the security headers.
 		s.metrics.observe("unrouted", "OTHER", status, 0)
 		s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("route", "unrouted"), slog.Int("status", status))
+		for _, kv := range securityHeaderList {
+			c.Response().Header.SetCanonical(kv[0], kv[1])
+		}
+		if status == http.StatusRequestEntityTooLarge {
+			// The client may still be sending the body fasthttp refused.
+			lingerOnClose(c.Context())
+		}
 	}
 	return c.Status(status).JSON(body)
 }

@@ -39,7 +39,9 @@ func (s *Server) evaluate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	blinded, err := checkEvaluate(c.Request().Header.ContentType(), c.Body(), who.maxBatch, s.cfg.Key.ID())
+	// The raw body: fiber's c.Body() would decode a Content-Encoding
+	// (checkRequest refuses one anyway).
+	blinded, err := checkEvaluate(c.Request().Header.ContentType(), c.Request().Body(), who.maxBatch, s.cfg.Key.ID())
 	if err != nil {
 		return err
 	}

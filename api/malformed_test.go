@@ -3,12 +3,17 @@ package api
 import (
 	"bufio"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
@@ -85,6 +90,15 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "form content type", method: "POST", path: "/v1/evaluate", contentType: "application/x-www-form-urlencoded", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
 		{name: "json-patch content type", method: "POST", path: "/v1/evaluate", contentType: "application/json-patch+json", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
 		{name: "over the anonymous body limit", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(many(40)...), status: 413, code: CodeBodyTooLarge},
+		// Content codings: refused on every route, before anything else.
+		{name: "gzip", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
+		{name: "gzip, gzip", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip, gzip"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
+		{name: "br in a second header", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "identity", "Content-Encoding", "br"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
+		{name: "identity then deflate", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "identity,deflate"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
+		{name: "unknown coding", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "x-bomb"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
+		{name: "br on a bucket", method: "GET", path: "/v1/buckets/abcd", header: []string{"Content-Encoding", "br"}, status: 415, code: CodeUnsupportedEncoding},
+		{name: "gzip on a wrong key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip", "Authorization", "Bearer no-such-key-0123456789"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
+		{name: "zstd nowhere", method: "GET", path: "/v2/nothing", header: []string{"Content-Encoding", "zstd"}, status: 415, code: CodeUnsupportedEncoding},
 		// JSON syntax.
 		{name: "no body", method: "POST", path: "/v1/evaluate", contentType: json, body: "", status: 400, code: CodeMalformedJSON},
 		{name: "whitespace only", method: "POST", path: "/v1/evaluate", contentType: json, body: " \n\t", status: 400, code: CodeMalformedJSON},
@@ -160,6 +174,11 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "POST bucket", method: "POST", path: "/v1/buckets/abcd", contentType: json, body: "{}", status: 405, code: CodeMethodNotAllowed},
 		{name: "DELETE listings", method: "DELETE", path: "/v1/listings", status: 405, code: CodeMethodNotAllowed},
 		{name: "PUT config", method: "PUT", path: "/v1/config", contentType: json, body: "{}", status: 405, code: CodeMethodNotAllowed},
+		{name: "unknown method", method: "FOO", path: "/v1/config", status: 405, code: CodeMethodNotAllowed},
+		{name: "WebDAV method", method: "PROPFIND", path: "/v1/evaluate", status: 405, code: CodeMethodNotAllowed},
+		{name: "unknown method on a bucket", method: "BREW", path: "/v1/buckets/abcd", status: 405, code: CodeMethodNotAllowed},
+		{name: "unknown method nowhere", method: "FOO", path: "/v2/nothing", status: 404, code: khabardar.ENOTFOUND},
+		{name: "the stand-in method", method: unknownMethod, path: "/v1/config", status: 405, code: CodeMethodNotAllowed},
 	}
 	if len(tests) < 30 {
 		t.Fatalf("only %d cases", len(tests))
@@ -183,6 +202,14 @@ func TestMalformedRequests(t *testing.T) {
 			if r.status == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("401 without WWW-Authenticate: Bearer")
 			}
+			if r.status == 405 && r.header.Get("Allow") == "" {
+				t.Errorf("405 without Allow")
+			}
+			// RFC 9110 §15.5.16: Accept-Encoding on a 415 for the coding,
+			// and only then.
+			if (r.code() == CodeUnsupportedEncoding) != (r.header.Get("Accept-Encoding") == "identity") {
+				t.Errorf("%s with Accept-Encoding %q", r.code(), r.header.Get("Accept-Encoding"))
+			}
 		})
 	}
 
@@ -201,8 +228,8 @@ func TestMalformedRequests(t *testing.T) {
 
 // TestBodyOverServerLimit declares a body over the server-wide limit over
 // real HTTP: fasthttp refuses it from its Content-Length before routing, and
-// it must still be a 413 error body. (Only the head is sent: a body would
-// race the server's close against the client's writes.)
+// it must still be a 413 error body. (Only the head is sent here;
+// TestOversizeBodyRead sends the body too.)
 func TestBodyOverServerLimit(t *testing.T) {
 	e := newEnv(t)
 	base := e.listen()
@@ -246,4 +273,123 @@ func TestBodyOverServerLimit(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"route":"unrouted","status":413`) {
 		t.Errorf("the refusal is not logged:\n%s", e.logs.String())
 	}
+}
+
+// TestOversizeBodyRead sends 10 MB bodies with Go's HTTP client, which
+// reports a reset instead of a response that arrives while it is still
+// writing: the server must close the connection only once the client has
+// had the 413 (Serve's lingering close). cmd/khabardar's TestOversizeBodies
+// does the same with 20 clients against the binary.
+func TestOversizeBodyRead(t *testing.T) {
+	e := newEnv(t)
+	base := e.listen()
+	client := &http.Client{Transport: &http.Transport{}, Timeout: 20 * time.Second}
+	for i := range 5 {
+		resp, err := client.Post(base+"/v1/evaluate", "application/json", strings.NewReader(strings.Repeat("x", 10<<20)))
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if r := readResponse(t, resp); r.status != 413 || r.code() != CodeBodyTooLarge {
+			t.Fatalf("client %d: %d %s", i, r.status, r.body)
+		}
+	}
+}
+
+// TestRequestFraming sends, over real HTTP, requests whose framing a
+// parser may get wrong in ways that let one request hide inside another
+// (RFC 9112 §6.3, §9.3.2): each must get the answer the RFC asks for.
+// fasthttp v1.51.0 took the last of two Content-Lengths and answered one
+// of 200 pipelined requests; with both Content-Length and
+// Transfer-Encoding it used the chunked body and kept the connection open.
+func TestRequestFraming(t *testing.T) {
+	e := newEnv(t)
+	addr := strings.TrimPrefix(e.listen(), "http://")
+	dial := func(t *testing.T) (net.Conn, *bufio.Reader) {
+		t.Helper()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		return conn, bufio.NewReader(conn)
+	}
+	read := func(t *testing.T, br *bufio.Reader) (r response, closing bool) {
+		t.Helper()
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return readResponse(t, resp), resp.Close // "Connection: close"
+	}
+	// closed reports whether the server has closed the connection: a
+	// request after the refused one gets no answer.
+	closed := func(conn net.Conn, br *bufio.Reader) bool {
+		io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err := br.ReadByte()
+		return err == io.EOF || errors.Is(err, syscall.ECONNRESET)
+	}
+	body := e.evaluateBody(generator)
+	chunked := fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+	for _, tt := range []struct {
+		name, request string
+	}{
+		// RFC 9112 §6.3: a Content-Length that is not one number is
+		// unrecoverable: 400, and close.
+		{"two Content-Lengths", "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Content-Length: 2\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body},
+		{"two equal Content-Lengths", "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Content-Length: " + strconv.Itoa(len(body)) + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body},
+		{"a list of Content-Lengths", "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Content-Length: 2, " + strconv.Itoa(len(body)) + "\r\n\r\n" + body},
+		// §6.3: both "ought to be handled as an error", and the
+		// connection closed whatever the answer. A valid evaluation in the
+		// chunked body, which would be served if the request were.
+		{"Content-Length and chunked", "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked},
+		{"chunked and Content-Length", "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Transfer-Encoding: chunked\r\nContent-Length: " + strconv.Itoa(len(chunked)) + "\r\n\r\n" + chunked},
+		{"chunked and Content-Length 0", "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Transfer-Encoding: chunked\r\ncontent-length: 0\r\n\r\n0\r\n\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, br := dial(t)
+			io.WriteString(conn, tt.request)
+			r, closing := read(t, br)
+			if r.status != 400 || r.code() != khabardar.EINVALID || !closing {
+				t.Errorf("%d %s, Connection: close %v", r.status, r.body, closing)
+			}
+			if !closed(conn, br) {
+				t.Error("the connection stays open")
+			}
+		})
+	}
+
+	// RFC 9112 §9.3.2: pipelined requests are answered in order. 200 GETs
+	// in one write, each for its own bucket, then one more on the same
+	// connection.
+	t.Run("200 pipelined GETs", func(t *testing.T) {
+		conn, br := dial(t)
+		var reqs strings.Builder
+		for i := range 200 {
+			fmt.Fprintf(&reqs, "GET /v1/buckets/%04x HTTP/1.1\r\nHost: x\r\n\r\n", i)
+		}
+		if _, err := io.WriteString(conn, reqs.String()); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 200 {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("response %d of 200: %v", i+1, err)
+			}
+			if b := decodeBucket(t, readResponse(t, resp)); b.Prefix != fmt.Sprintf("%04x", i) {
+				t.Fatalf("response %d is for bucket %s", i+1, b.Prefix)
+			}
+		}
+		io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		if r, _ := read(t, br); r.status != 200 {
+			t.Fatalf("the connection after 200 pipelined requests: %d %s", r.status, r.body)
+		}
+	})
 }

@@ -36,6 +36,8 @@ func (s *Server) twilioSMS(c *fiber.Ctx) error {
 	if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEApplicationForm) {
 		return khabardar.Errorf(CodeUnsupportedMediaType, "Twilio posts application/x-www-form-urlencoded")
 	}
+	// PostArgs parses the raw body: never decoded (checkRequest refused
+	// any Content-Encoding), and never fiber's c.Body(), which decodes.
 	form := url.Values{}
 	c.Request().PostArgs().VisitAll(func(k, v []byte) { form.Add(string(k), string(v)) })
 	// Twilio signs the URL it was configured with: the public one, which a
