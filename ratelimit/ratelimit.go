@@ -14,30 +14,56 @@
 // IPv4-mapped IPv6 addresses count as IPv4; an unparsable hop where a trusted
 // proxy's should be means the chain cannot be trusted, and the peer is
 // counted instead. IPv6 clients are counted by their /64, which is what one
-// subscriber is given. A client holding an API key is counted by the key's ID.
+// subscriber is given, and for evaluations also by their /56 and /48. A
+// client holding an API key is counted by the key's ID.
 //
 // Counters are keyed khb:rl:<class>:<scope>:<id>, where for an anonymous
-// client <id> is hashing.Keyed.Hex of its address under the "ip" key: no
-// address is stored, logged or put in an error, and the stored hashes cannot
-// be reversed by trying all 2³² IPv4 addresses without the server key.
+// client <id> is hashing.Keyed.Hex of its address under the "ip" key (of an
+// IPv6 /64, /56 or /48: 16, 7 or 6 bytes, never the same input as another):
+// no address is stored, logged or put in an error, and the stored hashes
+// cannot be reversed by trying all 2³² IPv4 addresses without the server
+// key. Anonymous evaluations' counters are khb:rl:{evaluate}:client:<id>,
+// network56:<id>, network48:<id>, reserve:<one of those> and global.
 //
 // # Counting
 //
-// Each Take adds n (the number of elements, for evaluations; 1 otherwise) to
-// a fixed-window counter with ulule/limiter's Increment, and allows the
-// request if the counter is then within the limit. On Redis that is one Lua
-// script (INCRBY, and PEXPIRE on the window's first increment), atomic on the
-// server, so any number of replicas sharing the Redis enforce one limit
-// exactly. Without Redis the counters are in process memory.
+// Bucket and listing requests, API keys' evaluations and SMS messages are
+// counted in fixed windows with ulule/limiter's Increment: a counter that
+// starts with the first request and ends a period later. On Redis that is
+// one Lua script (INCRBY, and PEXPIRE on the window's first increment),
+// atomic on the server, so any number of replicas sharing the Redis enforce
+// one limit exactly; without Redis the counters are in process memory. A
+// refused request stays counted (a refund could land after the window has
+// rolled over), so callers should refuse a batch larger than they accept
+// before calling Take.
 //
-// A refused request stays counted: counters only go up within a window (a
-// refund could land after the window has rolled over and grant quota in the
-// next one). Callers should therefore refuse a batch larger than they accept
-// before calling Take. An anonymous evaluation is checked against the
-// client's limit first and only then charged to the global ceiling, so a
-// client over its own limit cannot use up everyone's; an evaluation the
-// ceiling refuses has been charged to the client. The Decision returned is
-// the refusing one or, if both allow, the one with fewer remaining.
+// Anonymous evaluations are counted otherwise, so that their global ceiling
+// is not a kill switch (see below). Each of their counters is a generic cell
+// rate algorithm meter (gcra): a rate of L per period P allows L at once
+// after a pause and then one every P/L. Use drains away continuously: there
+// is no window to end, nothing resets at a fixed time, nothing bursts at a
+// window's edge, and a refusal costs nothing. A request is decided on all
+// its counters at once (policy.decide): the client's own (the IPv4 address,
+// or the IPv6 /64, /56 and /48, narrowest first) must all allow it, and then
+// the ceiling, from its main part or, past that, from the reserve if the
+// client's reserve allowances allow it too. Every counter is charged or
+// none is: a client over its own limit never costs the ceiling anything.
+// On Redis the decision is one Lua script of ours (evaluateScript), atomic
+// across replicas; its keys share the hash tag {evaluate}, so on a Redis
+// Cluster they are one slot on one master, which sees one script call per
+// anonymous evaluation request (the global counter's one call used to go
+// there anyway) and holds about 100 bytes for each client active in the
+// last day. ulule/limiter has only fixed windows (counters with a TTL; no
+// sliding or GCRA store), and go-redis/redis_rate's GCRA is one key per call
+// on Redis's own clock: neither decides several counters atomically. Time
+// is in whole microseconds, read where the decision is made: the Redis
+// server's TIME in the script (one clock for all replicas, so racing
+// requests are decided in the order of their times and exactly the limit
+// passes), the process's under the in-memory counters' lock.
+//
+// The Decision returned is the refusing counter's or, if all allow, the one
+// with the fewest remaining (the narrowest on a tie); Reset is when it will
+// be full again (allowed) or would allow the request (refused).
 //
 // Errors of the counter store are EUNAVAILABLE: Take never allows a request
 // it could not count.
@@ -50,23 +76,80 @@
 // evaluations then bounds what any number of addresses (a botnet, or an IPv6
 // block with 65,536 /64s in a /48) can enumerate. DefaultConfig:
 //
-//	Evaluate        2000-H     per address. After a news story a few hundred people
-//	                           on one CGNAT address may check within the hour, each
-//	                           about 3 identifiers (CNIC, number, IMEI) 2 times:
+//	Evaluate        2000-H     per address or /64. After a news story a few hundred
+//	                           people on one CGNAT address may check within the hour,
+//	                           each about 3 identifiers (CNIC, number, IMEI) 2 times:
 //	                           300 × 3 × 2 = 1,800. One address can then try 48,000
 //	                           identifiers a day: the 4.5×10⁸ possible mobile numbers
 //	                           would take it 26 years.
+//	Evaluate56      4000-H     per IPv6 /56, the usual delegation to one home or office
+//	                           (RIPE-690): its 256 /64s count as 2.
+//	Evaluate48      8000-H     per IPv6 /48: one site, or part of a carrier's pool of
+//	                           subscribers' /64s: 1,300 people an hour checking 3
+//	                           identifiers twice. Its 65,536 /64s count as 4.
 //	Bucket          3000-H     per address. Buckets hold only keyed hashes, useless
 //	                           without evaluations; one per checked identifier, plus
 //	                           room for reloads and retries.
 //	Listing         1000-H     per address. Public metadata, about one fetch per visit.
-//	GlobalEvaluate  2000000-D  all anonymous evaluations. A day on which 500,000 people
-//	                           check 3 identifiers each fits; a botnet gets at most 2×10⁶
-//	                           guesses a day, more than 225 days for the mobile numbers,
-//	                           and every refusal past the ceiling (scope "global") shows
-//	                           the operator long before that. The price: while an attack
-//	                           holds the ceiling, anonymous checks are refused for the
-//	                           rest of the day (fail closed); API key holders are not.
+//	GlobalEvaluate  2000000-D  all anonymous evaluations: one every 43.2 ms, up to
+//	                           2×10⁶ at once. A day on which 500,000 people check 3
+//	                           identifiers each fits; a botnet gets 2×10⁶ guesses a
+//	                           day (4×10⁶ in the day after a quiet one, as a fixed
+//	                           window allowed across its edge), more than 225 days
+//	                           for the mobile numbers, and every refusal past the
+//	                           ceiling (scope "global") shows the operator long
+//	                           before that.
+//	GlobalReservePercent 20    of the ceiling, 400,000, is the reserve: past the main
+//	                           1.6×10⁶, only reserve allowances reach it.
+//	ReserveEvaluate 24-D       each address's (or /64's) allowance from the reserve,
+//	ReserveBurst    6          at most 6 at once: a citizen's 3 identifiers checked
+//	                           twice. A /56 gets 48 (12 at once) and a /48 96 (24), in
+//	                           proportion to their Evaluate rates, so a /48's 65,536
+//	                           /64s draw on the reserve as 4 addresses do.
+//
+// # The ceiling is not a kill switch
+//
+// With a fixed daily window and no reserve, N addresses at 2,000 an hour used
+// up the day's 2×10⁶ after 1,000/N hours, and every anonymous citizen was
+// refused until the window ended: 1,000 IPv4 addresses or IPv6 /64s (one
+// /54) did it in an hour and held it for the other 23 hours of every day; one
+// /56 (256 /64s) in 3.9 hours; one /48 in 55 seconds.
+//
+// Now the ceiling refills continuously, one evaluation every 43.2 ms, and its
+// last 20 % is the reserve. Once the main part is used up, as 842 addresses
+// at full rate do in an hour (75 in a day), anyone may still take from the
+// reserve within their allowance, 24 a day and 6 at once per address. While
+// any of the reserve is taken, the ceiling's whole refill goes to the
+// reserve, so the full-rate addresses get nothing more and a citizen making
+// a few checks from an address of their own is served from it. To deny that
+// citizen an attacker must hold the reserve full, taking the ceiling's whole
+// refill, 2×10⁶ a day, through allowances of 24 a day: 2×10⁶ / 24 = 83,334
+// addresses, for as long as the denial is to last. Filling the reserve in
+// the first place takes (400,000 + the 83,333 that come back while the
+// attacker's draws are spread over an hour, as they must be: each address
+// gets one more an hour) / 6 = 80,556 addresses; the reserve share is kept at
+// most (6 − 1) / 24 = 20.8 % so that filling it is never the cheaper part.
+// Between the two, the denial ends by itself after 24 h × (6N − 483,333) /
+// (2×10⁶ − 24N): an hour with 81,000 addresses, 6.5 hours with 82,000; below
+// 80,556 the citizen is never refused. When an attack stops, the citizen's 3
+// checks fit 3 × 43.2 ms later. For IPv6 a /48's allowance is 96 a day:
+// 20,834 /48s (each using 4 /64s in 2 /56s: 83,334 /64s in 41,667 /56s).
+// TestCeilingUnderAttack runs these attacks on the real Limiter with a fake
+// clock: 1,000 IPv4 addresses and one /54 for a day at full scale (the
+// citizen is always served; before, refused from the first hour on), and the
+// thresholds on a ceiling of 20,000 a day, where every count divides by 100
+// (served at 0.9 of the threshold, refused at it).
+//
+// Where this stops helping: one address and a CGNAT address look alike.
+// While an attack holds the main part used up, a CGNAT address shared by
+// hundreds of people gets the same 24 a day from the reserve as any other (a
+// carrier's /48 96), so its citizens are mostly refused until the attack
+// ends, where before everyone was. Excluding busy addresses from the reserve
+// would only make that worse, and a larger allowance for everyone lowers the
+// attacker's cost in proportion (48 a day: 41,667 addresses). 83,334
+// addresses are within reach of a rented residential proxy network, and the
+// holder of an IPv6 /32 has 65,536 /48s; against those only credentials
+// help (API keys, or unlinkable tokens some day), not counting addresses.
 //
 // An API key's evaluations are limited by its own Rate (khabardar apikeys
 // create: default 10000-H) and not by the global ceiling: keys go to known
@@ -100,6 +183,7 @@
 package ratelimit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -129,9 +213,10 @@ const (
 
 // Scopes name the limit a Decision comes from.
 const (
-	ScopeClient = "client" // one anonymous client address
-	ScopeKey    = "key"    // one API key
-	ScopeGlobal = "global" // all anonymous evaluations
+	ScopeClient  = "client"  // one anonymous client address (an IPv4 address or an IPv6 /64)
+	ScopeNetwork = "network" // the IPv6 /56 or /48 of anonymous clients
+	ScopeKey     = "key"     // one API key
+	ScopeGlobal  = "global"  // all anonymous evaluations
 
 	ScopeSender  = "sender"  // one SMS sender, by keyed hash
 	ScopeGateway = "gateway" // one SMS gateway
@@ -148,48 +233,66 @@ const keyPrefix = "khb:rl"
 // an empty rate takes DefaultConfig's.
 type Config struct {
 	Evaluate, Bucket, Listing string // per anonymous client; Evaluate counts elements
+	Evaluate56, Evaluate48    string // anonymous evaluations per IPv6 /56 and per /48
 	GlobalEvaluate            string // all anonymous evaluations together
-	SMSSender                 string // SMS messages per sender
-	SMSGateway                string // SMS messages per gateway
-	TrustedProxies            []netip.Prefix
-	Redis                     redis.UniversalClient // nil: in-memory counters (one process); else shared by all replicas
+	// GlobalReservePercent of GlobalEvaluate is the reserve: 0 takes the
+	// default, a negative value means none.
+	GlobalReservePercent int
+	// ReserveEvaluate is what one address (IPv4, or IPv6 /64) may take from
+	// the reserve, at most ReserveBurst at once (0 takes the default); a
+	// /56 and a /48 may take as much more as Evaluate56 and Evaluate48 are
+	// more than Evaluate.
+	ReserveEvaluate string
+	ReserveBurst    int
+	SMSSender       string // SMS messages per sender
+	SMSGateway      string // SMS messages per gateway
+	TrustedProxies  []netip.Prefix
+	Redis           redis.UniversalClient // nil: in-memory counters (one process); else shared by all replicas
 }
 
 // DefaultConfig returns the documented defaults (see the package doc), with
 // no trusted proxies and in-memory counters.
 func DefaultConfig() Config {
 	return Config{
-		Evaluate:       "2000-H",
-		Bucket:         "3000-H",
-		Listing:        "1000-H",
-		GlobalEvaluate: "2000000-D",
-		SMSSender:      "10-H",
-		SMSGateway:     "36000-H",
+		Evaluate:             "2000-H",
+		Evaluate56:           "4000-H",
+		Evaluate48:           "8000-H",
+		Bucket:               "3000-H",
+		Listing:              "1000-H",
+		GlobalEvaluate:       "2000000-D",
+		GlobalReservePercent: 20,
+		ReserveEvaluate:      "24-D",
+		ReserveBurst:         6,
+		SMSSender:            "10-H",
+		SMSGateway:           "36000-H",
 	}
 }
 
 // Limiter decides whether requests may proceed. It is safe for concurrent use.
 type Limiter struct {
-	store   limiter.Store
-	ipKey   *hashing.Keyed
-	trusted []netip.Prefix
-	anon    map[Class]limiter.Rate // per anonymous client
-	keyed   map[Class]limiter.Rate // per API key, except Evaluate: the key's own
-	global  limiter.Rate
-	sms     map[Class]limiter.Rate // per sender or gateway
+	store    limiter.Store // fixed windows: everything but anonymous evaluations
+	counters counters      // anonymous evaluations
+	v4, v6   policy        // how counters decide an IPv4 and an IPv6 client's evaluation
+	ipKey    *hashing.Keyed
+	trusted  []netip.Prefix
+	anon     map[Class]limiter.Rate // per anonymous client
+	keyed    map[Class]limiter.Rate // per API key, except Evaluate: the key's own
+	sms      map[Class]limiter.Rate // per sender or gateway
 }
 
 // New returns a limiter. ipKey (hashing.Key.Keyed("ip")) hashes client
 // addresses into counter keys. With cfg.Redis set it loads limiter's script
-// into Redis, so it fails with EUNAVAILABLE if Redis cannot be reached; it
-// fails with EINVALID for a rate that does not parse or is not positive, or an
-// invalid trusted proxy prefix.
+// and its own into Redis, so it fails with EUNAVAILABLE if Redis cannot be
+// reached; it fails with EINVALID for a rate that does not parse or is not
+// positive, a reserve over 90 % or a negative reserve burst, or an invalid
+// trusted proxy prefix.
 func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 	if ipKey == nil {
 		return nil, khabardar.Errorf(khabardar.EINVALID, "rate limits: no ip key")
 	}
 	def := DefaultConfig()
 	l := &Limiter{ipKey: ipKey, anon: map[Class]limiter.Rate{}, keyed: map[Class]limiter.Rate{}, sms: map[Class]limiter.Rate{}}
+	var global limiter.Rate
 	for _, r := range []struct {
 		name      string
 		set, def  string
@@ -215,7 +318,7 @@ func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 		case r.sms:
 			l.sms[r.class] = rate
 		case r.class == "":
-			l.global = rate
+			global = rate
 		default:
 			l.anon[r.class] = rate
 			if r.keyFactor > 0 {
@@ -223,6 +326,9 @@ func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 				l.keyed[r.class] = rate
 			}
 		}
+	}
+	if err := l.evaluationPolicies(cfg, global); err != nil {
+		return nil, err
 	}
 	for _, p := range cfg.TrustedProxies {
 		if !p.IsValid() {
@@ -236,14 +342,69 @@ func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 	opts := limiter.StoreOptions{Prefix: keyPrefix, CleanUpInterval: limiter.DefaultCleanUpInterval}
 	if cfg.Redis == nil {
 		l.store = memory.NewStoreWithOptions(opts)
+		l.counters = newMemCounters()
 		return l, nil
 	}
 	s, err := redisstore.NewStoreWithOptions(cfg.Redis, opts)
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	l.store = s
+	if err := evaluateScript.Load(context.Background(), cfg.Redis).Err(); err != nil {
+		return nil, unavailable(err)
+	}
+	l.store, l.counters = s, &redisCounters{rdb: cfg.Redis}
 	return l, nil
+}
+
+// evaluationPolicies sets l.v4 and l.v6 from cfg and the global rate.
+func (l *Limiter) evaluationPolicies(cfg Config, global limiter.Rate) error {
+	def := DefaultConfig()
+	var addr, net56, net48, reserve limiter.Rate
+	for _, r := range []struct {
+		name     string
+		set, def string
+		rate     *limiter.Rate
+	}{
+		{"evaluate", cfg.Evaluate, def.Evaluate, &addr},
+		{"evaluate per /56", cfg.Evaluate56, def.Evaluate56, &net56},
+		{"evaluate per /48", cfg.Evaluate48, def.Evaluate48, &net48},
+		{"reserve evaluate", cfg.ReserveEvaluate, def.ReserveEvaluate, &reserve},
+	} {
+		rate, err := ParseRate(cmp.Or(r.set, r.def))
+		if err != nil {
+			return khabardar.Errorf(khabardar.EINVALID, "rate limits: %s: %s", r.name, khabardar.ErrorMessage(err))
+		}
+		*r.rate = rate
+	}
+	pct, burst := cfg.GlobalReservePercent, cfg.ReserveBurst
+	switch {
+	case pct == 0:
+		pct = def.GlobalReservePercent
+	case pct < 0:
+		pct = 0
+	case pct > 90:
+		return khabardar.Errorf(khabardar.EINVALID, "rate limits: the reserve is %d %% of the global ceiling; at most 90 %% leaves the rest to everyone", pct)
+	}
+	switch {
+	case burst == 0:
+		burst = def.ReserveBurst
+	case burst < 0:
+		return khabardar.Errorf(khabardar.EINVALID, "rate limits: the reserve burst %d is negative", burst)
+	}
+	a, n56, n48 := newGCRA(addr), newGCRA(net56), newGCRA(net48)
+	r := burstGCRA(reserve, int64(burst))
+	g := newGCRA(global)
+	held := global.Limit * int64(pct) / 100
+	l.v4 = policy{
+		own: []gcra{a}, scopes: []string{ScopeClient},
+		global: g, mainTau: (global.Limit - held) * g.t, limit: global.Limit,
+		reserve: []gcra{r},
+	}
+	l.v6 = l.v4
+	l.v6.own = []gcra{a, n56, n48}
+	l.v6.scopes = []string{ScopeClient, ScopeNetwork, ScopeNetwork}
+	l.v6.reserve = []gcra{r, r.scaled(n56.perHour() / a.perHour()), r.scaled(n48.perHour() / a.perHour())}
+	return nil
 }
 
 // ParseRate parses a rate in limiter's format, "<limit>-<S|M|H|D>" such as
@@ -261,10 +422,11 @@ func ParseRate(s string) (limiter.Rate, error) {
 // hashed address, an API key, an SMS sender's keyed hash or an SMS gateway.
 // It holds no address and no number.
 type Identity struct {
-	counter string        // "<scope>:<id>"
-	scope   string        // ScopeClient, ScopeKey, ScopeSender or ScopeGateway
-	rate    *limiter.Rate // the API key's evaluation rate
-	err     error         // the API key's rate did not parse
+	counter      string        // "<scope>:<id>"
+	scope        string        // ScopeClient, ScopeKey, ScopeSender or ScopeGateway
+	net56, net48 string        // an IPv6 client's /56 and /48, hashed as counter's id is
+	rate         *limiter.Rate // the API key's evaluation rate
+	err          error         // the API key's rate did not parse
 }
 
 // Anonymous returns the identity of a client without an API key that
@@ -272,7 +434,14 @@ type Identity struct {
 // package doc).
 func (l *Limiter) Anonymous(peer netip.Addr, xForwardedFor []string) Identity {
 	a := l.clientAddr(peer, xForwardedFor)
-	return Identity{counter: ScopeClient + ":" + l.ipKey.Hex(counted(a)), scope: ScopeClient}
+	id := Identity{counter: ScopeClient + ":" + l.ipKey.Hex(counted(a)), scope: ScopeClient}
+	if a.Is6() {
+		// 7 and 6 bytes: never the same input as an IPv4 address (4) or a
+		// /64 (16), so never the same hash.
+		b := a.As16()
+		id.net56, id.net48 = l.ipKey.Hex(b[:7]), l.ipKey.Hex(b[:6])
+	}
+	return id
 }
 
 // counted returns the bytes of a that identify a client: the IPv4 address,
@@ -336,8 +505,8 @@ type Decision struct {
 	Allowed   bool
 	Limit     int64     // the limit of the window
 	Remaining int64     // what is left of it after this request
-	Reset     time.Time // when the window ends, rounded up to the second
-	Scope     string    // "client", "key" or "global"
+	Reset     time.Time // when the window ends, or for anonymous evaluations when the counter is full again (allowed) or would allow the request (refused); rounded up to the second
+	Scope     string    // "client", "network", "key" or "global"
 }
 
 // RetryAfter is how long a refused client should wait, in whole seconds and
@@ -355,7 +524,9 @@ func (d Decision) RetryAfter(now time.Time) time.Duration {
 
 // Take counts n requests or elements of class c against id and reports
 // whether they may proceed. An anonymous evaluation is also counted against
-// the global ceiling if the client's own limit allows it. Errors are
+// an IPv6 client's /56 and /48 and the global ceiling, all or none of them,
+// and against the client's reserve allowances when it takes from the
+// ceiling's reserve (see the package doc). Errors are
 // EINVALID for n < 1, EINTERNAL for an unknown class, the zero Identity, a
 // key with an invalid rate, a malformed Sender or Gateway, or a class and
 // identity that do not go together (SMSSender takes Sender identities,
@@ -388,23 +559,14 @@ func (l *Limiter) Take(ctx context.Context, c Class, id Identity, n int64) (Deci
 		return Decision{}, khabardar.Errorf(khabardar.EINTERNAL, "rate limits: class %q does not count %s identities", c, id.scope)
 	}
 	switch {
+	case id.scope == ScopeClient && c == Evaluate:
+		return l.evaluate(ctx, id, n)
 	case id.scope == ScopeKey && c == Evaluate:
 		rate = *id.rate
 	case id.scope == ScopeKey:
 		rate = l.keyed[c]
 	}
-	d, err := l.take(ctx, rate, string(c)+":"+id.counter, n, id.scope)
-	if err != nil || !d.Allowed || c != Evaluate || id.scope != ScopeClient {
-		return d, err
-	}
-	g, err := l.take(ctx, l.global, string(Evaluate)+":"+ScopeGlobal, n, ScopeGlobal)
-	if err != nil {
-		return Decision{}, err
-	}
-	if !g.Allowed || g.Remaining < d.Remaining {
-		return g, nil
-	}
-	return d, nil
+	return l.take(ctx, rate, string(c)+":"+id.counter, n, id.scope)
 }
 
 // Notice reports whether refused, a Decision of Take that refused id for

@@ -57,6 +57,14 @@ func TestNew(t *testing.T) {
 		{"not a number", Config{Listing: "many-H"}, khabardar.EINVALID},
 		{"zero", Config{GlobalEvaluate: "0-D"}, khabardar.EINVALID},
 		{"negative", Config{Evaluate: "-5-H"}, khabardar.EINVALID},
+		{"ipv6 networks", Config{Evaluate56: "10-M", Evaluate48: "1000-D"}, ""},
+		{"bad /56 rate", Config{Evaluate56: "lots"}, khabardar.EINVALID},
+		{"zero /48 rate", Config{Evaluate48: "0-H"}, khabardar.EINVALID},
+		{"bad reserve rate", Config{ReserveEvaluate: "6"}, khabardar.EINVALID},
+		{"reserve off", Config{GlobalReservePercent: -1}, ""},
+		{"reserve 90 %", Config{GlobalReservePercent: 90}, ""},
+		{"reserve over 90 %", Config{GlobalReservePercent: 91}, khabardar.EINVALID},
+		{"negative reserve burst", Config{ReserveBurst: -1}, khabardar.EINVALID},
 		{"invalid proxy prefix", Config{TrustedProxies: []netip.Prefix{{}}}, khabardar.EINVALID},
 	}
 	for _, tt := range tests {
@@ -77,8 +85,22 @@ func TestDefaultConfig(t *testing.T) {
 			t.Errorf("%s: %d per %v, want %d per hour", c, r.Limit, r.Period, n)
 		}
 	}
-	if l.global.Limit != 2000000 || l.global.Period != 24*time.Hour {
-		t.Errorf("global: %d per %v", l.global.Limit, l.global.Period)
+	// The ceiling: 2,000,000 a day is one every 43.2 ms, 20 % of it held
+	// back for the reserve.
+	if p := l.v4; p.limit != 2000000 || p.global.burst != 2000000 || p.global.t != 43200 || p.mainTau != 1600000*43200 {
+		t.Errorf("global: %+v", p)
+	}
+	// An address: 2000 an hour; its reserve allowance 24 a day (one an
+	// hour), 6 at once; a /56 twice and a /48 four times as much.
+	want6 := []gcra{{2000, 1800000, 2000 * 1800000}, {4000, 900000, 4000 * 900000}, {8000, 450000, 8000 * 450000}}
+	wantR := []gcra{{6, 3600000000, 6 * 3600000000}, {12, 1800000000, 12 * 1800000000}, {24, 900000000, 24 * 900000000}}
+	for i := range want6 {
+		if l.v6.own[i] != want6[i] || l.v6.reserve[i] != wantR[i] {
+			t.Errorf("ipv6 counter %d: %+v, reserve %+v; want %+v, %+v", i, l.v6.own[i], l.v6.reserve[i], want6[i], wantR[i])
+		}
+	}
+	if len(l.v4.own) != 1 || l.v4.own[0] != want6[0] || l.v4.reserve[0] != wantR[0] {
+		t.Errorf("ipv4: %+v, reserve %+v", l.v4.own, l.v4.reserve)
 	}
 	if l.keyed[Bucket].Limit != KeyFactor*3000 || l.keyed[Listing].Limit != KeyFactor*1000 {
 		t.Errorf("key limits %+v", l.keyed)
@@ -93,8 +115,9 @@ func TestTake(t *testing.T) {
 	if !d.Allowed || d.Limit != 5 || d.Remaining != 3 || d.Scope != ScopeClient {
 		t.Fatalf("first take: %+v", d)
 	}
-	if d.Reset.Before(start.Add(time.Hour)) || d.Reset.After(time.Now().Add(time.Hour+time.Second)) {
-		t.Fatalf("Reset %v, want an hour from now", d.Reset)
+	// 5 an hour is one every 12 minutes: 2 are back in 24.
+	if d.Reset.Before(start.Add(24*time.Minute)) || d.Reset.After(time.Now().Add(24*time.Minute+time.Second)) {
+		t.Fatalf("Reset %v, want 24 minutes from now", d.Reset)
 	}
 	if d := take(t, l, Evaluate, a, 3); !d.Allowed || d.Remaining != 0 {
 		t.Fatalf("take up to the limit: %+v", d)
@@ -103,8 +126,8 @@ func TestTake(t *testing.T) {
 	if d.Allowed || d.Remaining != 0 || d.Limit != 5 || d.Scope != ScopeClient {
 		t.Fatalf("take past the limit: %+v", d)
 	}
-	if ra := d.RetryAfter(time.Now()); ra < time.Hour-time.Minute || ra > time.Hour+time.Second || ra%time.Second != 0 {
-		t.Fatalf("RetryAfter %v, want about an hour in whole seconds", ra)
+	if ra := d.RetryAfter(time.Now()); ra < 12*time.Minute-time.Second || ra > 12*time.Minute+time.Second || ra%time.Second != 0 {
+		t.Fatalf("RetryAfter %v, want the 12 minutes one element takes to come back, in whole seconds", ra)
 	}
 	// Another client and the other classes have counters of their own.
 	if d := take(t, l, Evaluate, l.Anonymous(addr("203.0.113.6"), nil), 5); !d.Allowed {
@@ -154,11 +177,12 @@ func TestTakeErrors(t *testing.T) {
 	}
 }
 
-// TestGlobal checks the global ceiling: it counts anonymous evaluations of
-// all clients, is not charged for evaluations a client's own limit refuses,
-// and does not apply to API keys.
+// TestGlobal checks the global ceiling (without a reserve: see
+// TestReserve): it counts anonymous evaluations of all clients, is not
+// charged for evaluations a client's own limit refuses, and does not apply
+// to API keys.
 func TestGlobal(t *testing.T) {
-	l := newTestLimiter(t, Config{Evaluate: "3-H", GlobalEvaluate: "5-D"})
+	l := newTestLimiter(t, Config{Evaluate: "3-H", GlobalEvaluate: "5-D", GlobalReservePercent: -1})
 	a := l.Anonymous(addr("203.0.113.1"), nil)
 	b := l.Anonymous(addr("203.0.113.2"), nil)
 	c := l.Anonymous(addr("2001:db8::1"), nil)

@@ -44,6 +44,14 @@ type Config struct {
 	RateGlobalEvaluate string // KHABARDAR_RATE_GLOBAL_EVALUATE: all anonymous evaluations together
 	TrustedProxies     string // KHABARDAR_TRUSTED_PROXIES: comma-separated CIDRs whose X-Forwarded-For is believed
 
+	// serve only: the IPv6 networks' limits and the global ceiling's
+	// reserve (ratelimit.Config, whose doc gives the reasons).
+	RateEvaluate56       string // KHABARDAR_RATE_EVALUATE_56: evaluated elements per anonymous IPv6 /56
+	RateEvaluate48       string // KHABARDAR_RATE_EVALUATE_48: evaluated elements per anonymous IPv6 /48
+	GlobalReservePercent int    // KHABARDAR_GLOBAL_RESERVE_PERCENT: the part of the ceiling only reserve allowances reach, 0 (none) to 90
+	RateReserveEvaluate  string // KHABARDAR_RATE_RESERVE_EVALUATE: what one address (IPv4, /64) may take from the reserve
+	ReserveBurst         int    // KHABARDAR_RESERVE_BURST: how much of that at once
+
 	// serve only: the website is the one embedded in the binary
 	// (frontend.Dist()) unless one of these says otherwise; see site.go.
 	SiteDir string // KHABARDAR_SITE_DIR: serve this directory's files instead, read at start (frontend development)
@@ -90,6 +98,12 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		RateSMSGateway:     rates.SMSGateway,
 		BucketCacheMB:      api.DefaultBucketCacheBytes >> 20,
 		BucketCacheTTL:     api.DefaultBucketCacheTTL,
+
+		RateEvaluate56:       rates.Evaluate56,
+		RateEvaluate48:       rates.Evaluate48,
+		GlobalReservePercent: rates.GlobalReservePercent,
+		RateReserveEvaluate:  rates.ReserveEvaluate,
+		ReserveBurst:         rates.ReserveBurst,
 	}
 	str := map[string]*string{
 		"KHABARDAR_DATA":                 &c.DataDir,
@@ -108,6 +122,10 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		"KHABARDAR_SMS_SECRET":           &c.SMSSecret,
 		"KHABARDAR_RATE_SMS_SENDER":      &c.RateSMSSender,
 		"KHABARDAR_RATE_SMS_GATEWAY":     &c.RateSMSGateway,
+
+		"KHABARDAR_RATE_EVALUATE_56":      &c.RateEvaluate56,
+		"KHABARDAR_RATE_EVALUATE_48":      &c.RateEvaluate48,
+		"KHABARDAR_RATE_RESERVE_EVALUATE": &c.RateReserveEvaluate,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
@@ -115,7 +133,7 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		}
 	}
 	ints := map[string]*int{"KHABARDAR_BUCKET_BITS": &c.BucketBits, "KHABARDAR_SUFFIX_BYTES": &c.SuffixBytes, "KHABARDAR_MAX_BATCH": &c.MaxBatch,
-		"KHABARDAR_BUCKET_CACHE_MB": &c.BucketCacheMB}
+		"KHABARDAR_BUCKET_CACHE_MB": &c.BucketCacheMB, "KHABARDAR_GLOBAL_RESERVE_PERCENT": &c.GlobalReservePercent, "KHABARDAR_RESERVE_BURST": &c.ReserveBurst}
 	for name, p := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -174,6 +192,11 @@ func (c *Config) registerServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.RateBucket, "rate-bucket", c.RateBucket, "bucket requests per anonymous client (env KHABARDAR_RATE_BUCKET)")
 	fs.StringVar(&c.RateListing, "rate-listing", c.RateListing, "listing requests per anonymous client (env KHABARDAR_RATE_LISTING)")
 	fs.StringVar(&c.RateGlobalEvaluate, "rate-global-evaluate", c.RateGlobalEvaluate, "ceiling on all anonymous evaluations together, e.g. per day (env KHABARDAR_RATE_GLOBAL_EVALUATE)")
+	fs.StringVar(&c.RateEvaluate56, "rate-evaluate-56", c.RateEvaluate56, "evaluated elements per anonymous IPv6 /56, all its /64s together (env KHABARDAR_RATE_EVALUATE_56)")
+	fs.StringVar(&c.RateEvaluate48, "rate-evaluate-48", c.RateEvaluate48, "evaluated elements per anonymous IPv6 /48 (env KHABARDAR_RATE_EVALUATE_48)")
+	fs.IntVar(&c.GlobalReservePercent, "global-reserve-percent", c.GlobalReservePercent, "percent of the global ceiling kept in reserve for addresses within their reserve allowance, 0 (none) to 90 (env KHABARDAR_GLOBAL_RESERVE_PERCENT)")
+	fs.StringVar(&c.RateReserveEvaluate, "rate-reserve-evaluate", c.RateReserveEvaluate, "what one address (IPv4, or IPv6 /64) may take from the reserve; a /56 and a /48 in proportion to their rates (env KHABARDAR_RATE_RESERVE_EVALUATE)")
+	fs.IntVar(&c.ReserveBurst, "reserve-burst", c.ReserveBurst, "how much of its reserve allowance an address may take at once, at least 1 (env KHABARDAR_RESERVE_BURST)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug (a line per request), info, warn or error (env KHABARDAR_LOG_LEVEL)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the service's public base URL, e.g. https://khabardar.pk: what an SMS gateway calls and signs, and the site SMS replies name (env KHABARDAR_PUBLIC_URL)")
 	fs.StringVar(&c.RateSMSSender, "rate-sms-sender", c.RateSMSSender, "SMS messages per sender (env KHABARDAR_RATE_SMS_SENDER)")
@@ -197,10 +220,22 @@ func (c *Config) serveLimits() (ratelimit.Config, error) {
 	if c.BucketCacheTTL < time.Second || c.BucketCacheTTL > api.DefaultBucketMaxAge {
 		return ratelimit.Config{}, fmt.Errorf("--bucket-cache-ttl must be from 1s to %v, not %v", api.DefaultBucketMaxAge, c.BucketCacheTTL)
 	}
+	if c.GlobalReservePercent < 0 || c.GlobalReservePercent > 90 {
+		return ratelimit.Config{}, fmt.Errorf("--global-reserve-percent must be from 0 (no reserve) to 90, not %d", c.GlobalReservePercent)
+	}
+	if c.ReserveBurst < 1 {
+		return ratelimit.Config{}, fmt.Errorf("--reserve-burst must be at least 1, not %d", c.ReserveBurst)
+	}
 	rc := ratelimit.Config{Evaluate: c.RateEvaluate, Bucket: c.RateBucket, Listing: c.RateListing, GlobalEvaluate: c.RateGlobalEvaluate,
-		SMSSender: c.RateSMSSender, SMSGateway: c.RateSMSGateway}
+		SMSSender: c.RateSMSSender, SMSGateway: c.RateSMSGateway,
+		Evaluate56: c.RateEvaluate56, Evaluate48: c.RateEvaluate48, GlobalReservePercent: c.GlobalReservePercent,
+		ReserveEvaluate: c.RateReserveEvaluate, ReserveBurst: c.ReserveBurst}
+	if rc.GlobalReservePercent == 0 {
+		rc.GlobalReservePercent = -1 // ratelimit's "none"; its 0 means "the default"
+	}
 	for flag, r := range map[string]string{"--rate-evaluate": c.RateEvaluate, "--rate-bucket": c.RateBucket, "--rate-listing": c.RateListing, "--rate-global-evaluate": c.RateGlobalEvaluate,
-		"--rate-sms-sender": c.RateSMSSender, "--rate-sms-gateway": c.RateSMSGateway} {
+		"--rate-sms-sender": c.RateSMSSender, "--rate-sms-gateway": c.RateSMSGateway,
+		"--rate-evaluate-56": c.RateEvaluate56, "--rate-evaluate-48": c.RateEvaluate48, "--rate-reserve-evaluate": c.RateReserveEvaluate} {
 		if _, err := ratelimit.ParseRate(r); err != nil {
 			return ratelimit.Config{}, fmt.Errorf("%s: %s", flag, khabardar.ErrorMessage(err))
 		}

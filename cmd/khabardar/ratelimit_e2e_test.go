@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -98,4 +99,92 @@ func evaluateBody(t *testing.T, server, value string) []byte {
 	}
 	body, _ := json.Marshal(map[string]any{"key_id": cfg.KeyID, "blinded": []string{base64.RawURLEncoding.EncodeToString(blinded.Elements[0])}})
 	return body
+}
+
+// TestServeCeilingReserve: the real binary behind a trusted proxy (the test,
+// writing X-Forwarded-For) keeps the last part of the global ceiling for
+// addresses within their reserve allowance, and limits an IPv6 /48 as a
+// whole. A ceiling of 12 a day, 3 of it the reserve, one at once per address;
+// a /48 2 an hour.
+func TestServeCeilingReserve(t *testing.T) {
+	c := newCLI(t, "")
+	c.ok("keys", "init")
+	s := startServe(t, c, "--trusted-proxies", "127.0.0.1/32", "--rate-evaluate", "100-H", "--rate-evaluate-48", "2-H",
+		"--rate-global-evaluate", "12-D", "--global-reserve-percent", "25", "--reserve-burst", "1")
+	body := evaluateBody(t, s.base, "0300-1234567")
+	post := func(from string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.base+"/v1/evaluate", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", from)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	steps := []struct {
+		name, from string
+		want       int
+	}{
+		{"a /64", "2001:db8:5:1::1", 200},
+		{"another /64 of its /48", "2001:db8:5:2::1", 200},
+		{"a third: the /48's 2 an hour are used", "2001:db8:5:3::1", 429},
+	}
+	for i := range 7 {
+		steps = append(steps, struct {
+			name, from string
+			want       int
+		}{fmt.Sprintf("an attacker's evaluation %d of the main 9", i+3), "203.0.113.1", 200})
+	}
+	steps = append(steps, []struct {
+		name, from string
+		want       int
+	}{
+		{"the attacker's one from the reserve", "203.0.113.1", 200},
+		{"and no more", "203.0.113.1", 429},
+		{"a citizen: served from the reserve", "198.51.100.7", 200},
+		{"another citizen", "198.51.100.8", 200},
+		{"the reserve is used up", "198.51.100.9", 429},
+	}...)
+	for _, st := range steps {
+		if got := post(st.from); got != st.want {
+			t.Fatalf("%s: %d, want %d", st.name, got, st.want)
+		}
+	}
+	for _, line := range strings.Split(s.stop(t), "\n") {
+		for _, a := range []string{"203.0.113.1", "198.51.100.", "2001:db8:5"} {
+			if strings.Contains(line, a) {
+				t.Errorf("a client address reached the log: %s", line)
+			}
+		}
+	}
+}
+
+// TestServeReserveFlags: serve refuses bad reserve and network settings
+// with exit status 2 and a message naming the flag.
+func TestServeReserveFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--global-reserve-percent", "91"}, "", "--global-reserve-percent"},
+		{[]string{"--global-reserve-percent", "-1"}, "", "--global-reserve-percent"},
+		{[]string{"--reserve-burst", "0"}, "", "--reserve-burst"},
+		{[]string{"--rate-reserve-evaluate", "24"}, "", "--rate-reserve-evaluate"},
+		{[]string{"--rate-evaluate-56", "lots"}, "", "--rate-evaluate-56"},
+		{nil, "KHABARDAR_RATE_EVALUATE_48=0-H", "--rate-evaluate-48"},
+		{nil, "KHABARDAR_GLOBAL_RESERVE_PERCENT=some", "KHABARDAR_GLOBAL_RESERVE_PERCENT"},
+	} {
+		t.Run(strings.Join(append(tt.args, tt.env), " "), func(t *testing.T) {
+			c := newCLI(t, "")
+			c.env = append(c.env, tt.env)
+			_, stderr, code := c.run(append([]string{"serve", "--addr", freeAddr(t)}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 naming %s", code, stderr, tt.want)
+			}
+		})
+	}
 }
