@@ -739,3 +739,24 @@ func TestMethodOfOutlivesRequest(t *testing.T) {
 		t.Fatalf("methodOf's result changed with the request buffer: %q", m)
 	}
 }
+
+// TestScopeWords: every scope the limiter refuses with has its own metric
+// label and words; an unknown one is "other", never the raw value.
+func TestScopeWords(t *testing.T) {
+	for _, tc := range []struct{ scope, label, text string }{
+		{ratelimit.ScopeClient, "client", "this client's"},
+		{ratelimit.ScopeNetwork, "network", "this network's"},
+		{ratelimit.ScopeKey, "key", "this API key's"},
+		{ratelimit.ScopeGlobal, "global", "the service's daily"},
+		{"sender", "other", "this client's"},
+	} {
+		t.Run(tc.scope, func(t *testing.T) {
+			if got := scopeLabel(tc.scope); got != tc.label {
+				t.Errorf("scopeLabel = %q, want %q", got, tc.label)
+			}
+			if got := scopeText(tc.scope); got != tc.text {
+				t.Errorf("scopeText = %q, want %q", got, tc.text)
+			}
+		})
+	}
+}

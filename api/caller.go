@@ -144,7 +144,7 @@ func (s *Server) charge(c *fiber.Ctx, cl ratelimit.Class, who caller, n int64) e
 
 func scopeLabel(scope string) string {
 	switch scope {
-	case "client", "key", "global":
+	case ratelimit.ScopeClient, ratelimit.ScopeNetwork, ratelimit.ScopeKey, ratelimit.ScopeGlobal:
 		return scope
 	}
 	return "other"
@@ -152,9 +152,11 @@ func scopeLabel(scope string) string {
 
 func scopeText(scope string) string {
 	switch scope {
-	case "key":
+	case ratelimit.ScopeKey:
 		return "this API key's"
-	case "global":
+	case ratelimit.ScopeNetwork:
+		return "this network's"
+	case ratelimit.ScopeGlobal:
 		return "the service's daily"
 	}
 	return "this client's"
