@@ -97,7 +97,7 @@ func TestSMSWebhooks(t *testing.T) {
 			}
 		})
 	}
-	if m := string(e.get("/metrics").body); !strings.Contains(m, `khabardar_sms_messages_total{gateway="kannel",outcome="silent"} 1`) {
+	if m := e.scrape(); !strings.Contains(m, `khabardar_sms_messages_total{gateway="kannel",outcome="silent"} 1`) {
 		t.Errorf("metrics do not count the silent reply")
 	}
 }
