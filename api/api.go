@@ -16,9 +16,12 @@ import (
 	"crypto/cipher"
 	_ "embed"
 	"encoding/base64"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -89,6 +92,17 @@ type Config struct {
 	WriteTimeout time.Duration // default 10 s
 	IdleTimeout  time.Duration // keep-alive connections (default 60 s)
 
+	// Connections (listener.go). HeaderTimeout bounds the time from accept
+	// to the end of the first request's head (default 5 s). MaxConns caps
+	// the open connections in all (0 or less: no cap; serve derives one
+	// from the fd limit), MaxConnsPerAddr those of one IPv4 address or IPv6
+	// /64 (default 256; negative: no cap) except TrustedProxies', through
+	// which every client connects.
+	HeaderTimeout   time.Duration
+	MaxConns        int
+	MaxConnsPerAddr int
+	TrustedProxies  []netip.Prefix
+
 	Log *slog.Logger
 
 	// Site is the citizen website (site.go): New reads and compresses every
@@ -124,6 +138,9 @@ type Server struct {
 
 	buckets      *otter.Cache[string, *bucketView] // nil: no cache
 	bucketLoader otter.Loader[string, *bucketView]
+
+	storeDep, limiterDep *dependency // faults.go
+	faults               sampledLog  // lines of 5xx other than outages
 }
 
 // New builds the server and its routes.
@@ -151,6 +168,10 @@ func New(cfg Config) *Server {
 	orDefault(&cfg.ReadTimeout, DefaultReadTimeout)
 	orDefault(&cfg.WriteTimeout, DefaultWriteTimeout)
 	orDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&cfg.HeaderTimeout, DefaultHeaderTimeout)
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
 
 	padBlock, err := aes.NewCipher(cfg.Key.SubKey("bucket-padding"))
 	if err != nil {
@@ -163,6 +184,11 @@ func New(cfg Config) *Server {
 		apiKeyHash: cfg.Key.Keyed("api-key"),
 		padBlock:   padBlock,
 		bucketCC:   "public, max-age=" + strconv.Itoa(int(cfg.BucketMaxAge.Seconds())),
+	}
+	s.storeDep, s.limiterDep = newDependency("store", s.metrics, s.log), newDependency("rate_limiter", s.metrics, s.log)
+	s.cfg.Store = watchedStore{Store: cfg.Store, dep: s.storeDep}
+	if cfg.APIKeys != nil {
+		s.cfg.APIKeys = watchedAPIKeys{APIKeyStore: cfg.APIKeys, dep: s.storeDep}
 	}
 	s.buckets = s.newBucketCache()
 	s.bucketLoader = otter.LoaderFunc[string, *bucketView](s.loadBucket)
@@ -198,7 +224,6 @@ func New(cfg Config) *Server {
 	s.app.Use(s.observe, securityHeaders, checkRequest).Name(middlewareRoute)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", s.metrics.handler())
 	v1 := s.app.Group("/v1")
 	v1.Get("/config", s.config)
 	v1.Get("/openapi.yaml", openAPI)
@@ -229,8 +254,18 @@ func (s *Server) Listen(addr string) error {
 	return s.Serve(ln)
 }
 
-// Serve serves on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(lingerListener{ln}) }
+// Serve serves on ln until Shutdown, through two wrappers: limitListener
+// (listener.go: the header timeout, the connection caps, and accept errors
+// such as EMFILE retried rather than fatal), and outermost lingerListener
+// (request.go), whose connections fasthttp hands back to the 413 path so a
+// refused body is drained before the close.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(lingerListener{s.limitListener(ln)})
+}
+
+// MetricsHandler serves the Prometheus metrics. The API does not: serve
+// puts this on a listener of its own (see metrics).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
@@ -281,7 +316,9 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("handler panicked", "route", routeOf(c), "stack", string(debug.Stack()))
+			if ok, left := s.faults.allow(); ok {
+				s.log.Error("handler panicked", "route", routeOf(c), "stack", string(debug.Stack()), "suppressed", left)
+			}
 			err = khabardar.Errorf(khabardar.EINTERNAL, "internal error")
 		}
 		if err != nil {
@@ -302,11 +339,13 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 // counted and timed in /metrics; a line per successful one, tens of
 // thousands a second under load, would cost as much CPU as a bucket lookup
 // and tell an operator nothing the metrics do not, so it is Debug
-// (serve --log-level debug). Refusals are Info, failures Warn.
+// (serve --log-level debug). Refusals are Info. A failure's line is
+// errorHandler's (faults.go: once per outage, at most once a second for
+// other faults); one per request here would undo that, so it is Debug too.
 func requestLevel(status int) slog.Level {
 	switch {
 	case status >= 500:
-		return slog.LevelWarn
+		return slog.LevelDebug
 	case status >= 400:
 		return slog.LevelInfo
 	}
@@ -343,8 +382,8 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
 	defer cancel()
 	if err := s.cfg.Store.Ping(ctx); err != nil {
-		s.log.Warn("not ready: the store does not answer", "err", err.Error())
-		return khabardar.Errorf(khabardar.EUNAVAILABLE, "the store cannot be reached")
+		// Logged by the store's tracker (faults.go) when the outage began.
+		return fmt.Errorf("%w: %w", khabardar.Errorf(khabardar.EUNAVAILABLE, "the store cannot be reached"), err)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"status": "ready"})

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -285,7 +284,7 @@ func TestBucketCache(t *testing.T) {
 		if listed(e, path) {
 			t.Fatal("a bucket read within its TTL came from the store, not the cache")
 		}
-		if body := e.get("/metrics").body; !bytes.Contains(body, []byte(`khabardar_bucket_cache_requests_total{result="hit"} 1`)) {
+		if body := e.scrape(); !strings.Contains(body, `khabardar_bucket_cache_requests_total{result="hit"} 1`) {
 			t.Errorf("metrics do not count the hit:\n%s", body)
 		}
 		e.clock.advance(2 * time.Second)
@@ -445,7 +444,7 @@ func TestRateLimits(t *testing.T) {
 			t.Errorf("%s: %d, X-RateLimit-Limit %q", p, r.status, r.header.Get("X-RateLimit-Limit"))
 		}
 	}
-	metrics := string(e.get("/metrics").body)
+	metrics := e.scrape()
 	for _, want := range []string{
 		`khabardar_rate_limited_total{class="evaluate",scope="client"} 1`,
 		`khabardar_rate_limited_total{class="bucket",scope="client"} 1`,
@@ -568,11 +567,7 @@ func TestNothingFromRequestsLogged(t *testing.T) {
 	send("GET", "/v1/listings/"+x.Prefix, "")
 	send("GET", "/v2/"+x.Prefix, "")
 	send("DELETE", "/v1/buckets/"+x.Prefix, "")
-	metrics, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := readResponse(t, metrics)
+	m := e.scrape()
 
 	logs := e.logs.String()
 	if !strings.Contains(logs, `"route":"/v1/buckets/:prefix"`) || !strings.Contains(logs, `"status":429`) {
@@ -591,7 +586,7 @@ func TestNothingFromRequestsLogged(t *testing.T) {
 		secrets["path "+p] = "/" + p
 	}
 	for what, s := range secrets {
-		for name, text := range map[string]string{"logs": logs, "metrics": string(m.body)} {
+		for name, text := range map[string]string{"logs": logs, "metrics": m} {
 			if strings.Contains(strings.ToLower(text), strings.ToLower(s)) {
 				t.Errorf("the %s hold the %s %q", name, what, s)
 			}
@@ -605,7 +600,7 @@ func TestMetrics(t *testing.T) {
 	e.get("/v1/buckets/abcd")
 	e.get("/v1/buckets/zz")
 	e.get("/nowhere")
-	m := string(e.get("/metrics").body)
+	m := e.scrape()
 	for _, want := range []string{
 		`khabardar_http_requests_total{method="GET",route="/v1/buckets/:prefix",status="200"} 1`,
 		`khabardar_http_requests_total{method="GET",route="/v1/buckets/:prefix",status="400"} 1`,
@@ -619,7 +614,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	// Two servers in one process have registries of their own.
-	if m2 := string(newEnv(t).get("/metrics").body); strings.Contains(m2, `route="/v1/buckets/:prefix"`) {
+	if m2 := newEnv(t).scrape(); strings.Contains(m2, `route="/v1/buckets/:prefix"`) {
 		t.Error("a second server shares the first one's metrics")
 	}
 }

@@ -155,7 +155,9 @@ func (s *Server) paddingTarget(ctx context.Context) (*padTarget, error) {
 	ls, err := s.cfg.Store.Listings(ctx)
 	if err != nil {
 		if t != nil {
-			s.log.Warn("bucket padding: listing counts unavailable; keeping the previous target", "err", err.Error())
+			if khabardar.ErrorCode(err) != khabardar.EUNAVAILABLE { // an outage is logged once, by the store's tracker
+				s.log.Warn("bucket padding: listing counts unavailable; keeping the previous target", "err", err.Error())
+			}
 			return t, nil
 		}
 		return nil, err

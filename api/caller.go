@@ -122,8 +122,9 @@ func (s *Server) charge(c *fiber.Ctx, cl ratelimit.Class, who caller, n int64) e
 		if !errors.As(err, &kerr) {
 			err = errors.Join(khabardar.Errorf(khabardar.EUNAVAILABLE, "the rate limiter cannot be reached"), err)
 		}
-		return err
+		return s.limiterDep.track(err)
 	}
+	s.limiterDep.track(nil)
 	h := &c.Response().Header
 	h.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
 	h.Set("X-RateLimit-Remaining", strconv.FormatInt(max(d.Remaining, 0), 10))

@@ -103,8 +103,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		status = http.StatusInternalServerError
 	}
 	if status >= 500 {
-		// Our code and the stores name operations, never values.
-		s.log.Error("request failed", "route", routeOf(c), "code", body.Error.Code, "err", err.Error())
+		s.logFailure(c, body.Error.Code, err) // faults.go: never a line per request
 	}
 	switch body.Error.Code {
 	case CodeUnauthorized:

@@ -271,3 +271,15 @@ func readResponse(t testing.TB, resp *http.Response) response {
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: body}
 }
+
+// scrape reads the server's metrics as Prometheus does, from
+// MetricsHandler (serve puts it on a listener of its own).
+func (e *env) scrape() string {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != 200 {
+		e.t.Fatalf("metrics: %d", rec.Code)
+	}
+	return rec.Body.String()
+}

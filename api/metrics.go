@@ -1,12 +1,11 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -16,6 +15,10 @@ import (
 // that tests can build several servers. Label values come from fixed sets
 // only: route patterns, methods, statuses, limit classes and scopes. Never a
 // path, a prefix, an address or a key.
+//
+// They are served on a listener of their own (Server.MetricsHandler; serve's
+// --metrics-addr, loopback by default), never on the API's: the bucket
+// cache's hits and misses would tell anyone which buckets others fetched.
 type metrics struct {
 	reg       *prometheus.Registry
 	requests  *prometheus.CounterVec
@@ -26,6 +29,13 @@ type metrics struct {
 	sms       *prometheus.CounterVec
 
 	bucketCache struct{ hit, miss prometheus.Counter }
+
+	// Connections (listener.go) and dependencies (faults.go).
+	connsOpen    prometheus.Gauge
+	connsClosed  *prometheus.CounterVec
+	acceptErrors *prometheus.CounterVec
+	depUp        *prometheus.GaugeVec
+	depErrors    *prometheus.CounterVec
 
 	series sync.Map // seriesKey → *series
 }
@@ -65,7 +75,34 @@ func newMetrics() *metrics {
 		Name: "khabardar_sms_messages_total",
 		Help: "SMS messages by gateway and outcome (replied, silent: a sender over its limit, error: answered with try later, replay: a message already answered, silenced uncharged, unchecked: refused with 503 as replays could not be checked).",
 	}, []string{"gateway", "outcome"})
+	m.connsOpen = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "khabardar_connections_open",
+		Help: "Open client connections on the API listener.",
+	})
+	m.connsClosed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "khabardar_connections_closed_total",
+		Help: "Connections closed before a request was served, by reason: total_cap or address_cap (over --max-conns or --max-conns-per-addr, closed at accept), header_timeout (no complete request head within --header-timeout of accept).",
+	}, []string{"reason"})
+	m.acceptErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "khabardar_accept_errors_total",
+		Help: "Failed accepts on the API listener, retried with backoff, by error: fd_limit (EMFILE, ENFILE: out of file descriptors) or other.",
+	}, []string{"error"})
+	m.depUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "khabardar_dependency_up",
+		Help: "1 while a dependency (store, rate_limiter) answers, 0 from its first failed call until a call succeeds after a second without failures.",
+	}, []string{"dependency"})
+	m.depErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "khabardar_dependency_errors_total",
+		Help: "Requests answered 503 because a dependency (store, rate_limiter) could not be reached.",
+	}, []string{"dependency"})
+	for _, r := range []string{"total_cap", "address_cap", "header_timeout"} {
+		m.connsClosed.WithLabelValues(r)
+	}
+	for _, e := range []string{"fd_limit", "other"} {
+		m.acceptErrors.WithLabelValues(e)
+	}
 	m.reg.MustRegister(cache, m.sms, m.requests, m.latency, m.evaluated, m.limited, m.padding,
+		m.connsOpen, m.connsClosed, m.acceptErrors, m.depUp, m.depErrors,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -97,9 +134,9 @@ type series struct {
 }
 
 // handler serves the registry in Prometheus' text format.
-func (m *metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		Registry:      m.reg, // counts its own errors
 		ErrorHandling: promhttp.ContinueOnError,
-	}))
+	})
 }

@@ -355,7 +355,7 @@ func TestSiteLogs(t *testing.T) {
 			t.Errorf("logs lack %s:\n%s", want, logs)
 		}
 	}
-	metrics := string(e.get("/metrics").body)
+	metrics := e.scrape()
 	if !strings.Contains(metrics, `khabardar_http_requests_total{method="GET",route="/",status="200"} 1`) {
 		t.Error("/metrics does not count the index under route /")
 	}

@@ -144,7 +144,7 @@ func TestSMSWebhooks(t *testing.T) {
 			}
 		})
 	}
-	m := string(e.get("/metrics").body)
+	m := e.scrape()
 	for _, want := range []string{
 		`khabardar_sms_messages_total{gateway="kannel",outcome="silent"} 1`,
 		`khabardar_sms_messages_total{gateway="kannel",outcome="replay"} 2`,
@@ -215,7 +215,7 @@ func TestSMSReplayStoreDown(t *testing.T) {
 			}
 		}
 	}
-	if m := string(broken.get("/metrics").body); !strings.Contains(m, `khabardar_sms_messages_total{gateway="twilio",outcome="unchecked"} 3`) {
+	if m := broken.scrape(); !strings.Contains(m, `khabardar_sms_messages_total{gateway="twilio",outcome="unchecked"} 3`) {
 		t.Errorf("metrics do not count the unchecked messages")
 	}
 	if r := back.do(twilio()); r.status != 200 || !strings.Contains(string(r.body), "<Message>Khabardar checks") {

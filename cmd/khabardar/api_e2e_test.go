@@ -312,11 +312,17 @@ func TestAPIEndToEnd(t *testing.T) {
 			"/readyz":           `"ready"`,
 			"/v1/openapi.yaml":  "openapi: 3.1.0",
 			"/v1/listings/shop": `"counts":{"cnic":2,"phone":2,"imei":1}`,
-			"/metrics":          `khabardar_rate_limited_total{class="evaluate",scope="client"} 1`,
 		} {
 			if r := apiCall(t, "GET", srv.base+path, "", nil); r.status != 200 || !strings.Contains(string(r.body), want) {
 				t.Errorf("GET %s: %d, lacks %s", path, r.status, want)
 			}
+		}
+		// The metrics are on the metrics listener only.
+		if m := scrape(t, srv.metrics); !strings.Contains(m, `khabardar_rate_limited_total{class="evaluate",scope="client"} 1`) {
+			t.Errorf("the metrics lack the refusal:\n%s", m)
+		}
+		if r := apiCall(t, "GET", srv.base+"/metrics", "", nil); r.status != 404 || r.code() != "not_found" {
+			t.Errorf("GET /metrics on the API listener: %d %s", r.status, r.body)
 		}
 
 		logs := srv.stop(t)
@@ -360,6 +366,13 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"--site-dir", "."}, "", "has no index.html"}, // the test's empty working directory
 		{[]string{"--site-dir", ".", "--no-site"}, "", "--site-dir and --no-site contradict"},
 		{nil, "KHABARDAR_NO_SITE=maybe", "KHABARDAR_NO_SITE"},
+		{[]string{"--header-timeout", "0s"}, "", "--header-timeout"},
+		{[]string{"--header-timeout", "2m"}, "", "--header-timeout"},
+		{nil, "KHABARDAR_HEADER_TIMEOUT=soon", "KHABARDAR_HEADER_TIMEOUT"},
+		{[]string{"--max-conns", "-1"}, "", "--max-conns"},
+		{nil, "KHABARDAR_MAX_CONNS=lots", "KHABARDAR_MAX_CONNS"},
+		{[]string{"--max-conns-per-addr", "-5"}, "", "--max-conns-per-addr"},
+		{[]string{"--metrics-addr", "9464"}, "", "--metrics-addr"},
 	} {
 		t.Run(strings.Join(append(tt.args, tt.env), " "), func(t *testing.T) {
 			c := newCLI(t, "")

@@ -345,6 +345,7 @@ func (c *cli) runWithInput(stdin string, args ...string) (stdout, stderr string,
 // served is a running `khabardar serve`.
 type served struct {
 	base, keyID string
+	metrics     string // the metrics listener's base URL
 	cmd         *exec.Cmd
 	logs        *bytes.Buffer
 	done        chan error
@@ -354,16 +355,29 @@ type served struct {
 // port and waits until it answers.
 func startServe(t *testing.T, c *cli, flags ...string) *served {
 	t.Helper()
+	return startServeWith(t, c, nil, flags...)
+}
+
+// startServeWith is startServe run by wrapper, a command and its arguments
+// such as prlimit's (nil: none). The metrics listener gets a free port of
+// its own unless c.env sets KHABARDAR_METRICS_ADDR (flags override both):
+// its fixed default would collide between tests running at once.
+func startServeWith(t *testing.T, c *cli, wrapper []string, flags ...string) *served {
+	t.Helper()
 	var k struct {
 		KeyID string `json:"key_id"`
 	}
 	if err := json.Unmarshal([]byte(c.ok("keys", "show", "--json")), &k); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	s := &served{base: "http://" + addr, keyID: k.KeyID, logs: &bytes.Buffer{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(binPath, append([]string{"serve", "--addr", addr}, flags...)...)
-	s.cmd.Dir, s.cmd.Env, s.cmd.Stderr = c.dir, c.env, s.logs
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	s := &served{base: "http://" + addr, metrics: "http://" + metricsAddr, keyID: k.KeyID, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	args := append(append(slices.Clip(wrapper), binPath, "serve", "--addr", addr), flags...)
+	s.cmd = exec.Command(args[0], args[1:]...)
+	s.cmd.Dir, s.cmd.Env, s.cmd.Stderr = c.dir, slices.Clip(c.env), s.logs
+	if !slices.ContainsFunc(c.env, func(kv string) bool { return strings.HasPrefix(kv, "KHABARDAR_METRICS_ADDR=") }) {
+		s.cmd.Env = append(s.cmd.Env, "KHABARDAR_METRICS_ADDR="+metricsAddr)
+	}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/khabardar/khabardar/api"
 	"github.com/khabardar/khabardar/boltstore"
 	"github.com/khabardar/khabardar/hashing"
+	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/redisstore"
 )
@@ -68,6 +71,12 @@ type Config struct {
 	SMSSecret       string // KHABARDAR_SMS_SECRET: enables /v1/sms/kannel
 	RateSMSSender   string // KHABARDAR_RATE_SMS_SENDER: messages per sender
 	RateSMSGateway  string // KHABARDAR_RATE_SMS_GATEWAY: messages per gateway
+
+	// serve only: connections (api/listener.go) and the metrics listener.
+	HeaderTimeout   time.Duration // KHABARDAR_HEADER_TIMEOUT: from accept to the end of the first request's head
+	MaxConns        int           // KHABARDAR_MAX_CONNS: open connections in all; 0: the fd limit less a reserve (connCap)
+	MaxConnsPerAddr int           // KHABARDAR_MAX_CONNS_PER_ADDR: per IPv4 address or IPv6 /64; 0: no cap
+	MetricsAddr     string        // KHABARDAR_METRICS_ADDR: where /metrics is served; "" or "off": nowhere
 }
 
 // Defaults. DefaultBucketBits: with 16 bits a bucket is shared by about
@@ -79,6 +88,13 @@ const (
 	DefaultBucketBits  = 16
 	DefaultSuffixBytes = 8
 	DefaultMaxBatch    = api.DefaultMaxBatch
+	// DefaultMetricsAddr is loopback, so that nothing off the host reads
+	// the metrics unless the operator says so (the bucket cache's hits and
+	// misses show which buckets were fetched), on a fixed port, so that
+	// Prometheus' instance label stays the same across restarts: 9464, the
+	// port OpenTelemetry's Prometheus exporters use for an application's own
+	// metrics (the exporters' range, 9100 to 9999, is all allocated).
+	DefaultMetricsAddr = "127.0.0.1:9464"
 )
 
 // newConfig returns the defaults overlaid with the environment.
@@ -104,6 +120,9 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		GlobalReservePercent: rates.GlobalReservePercent,
 		RateReserveEvaluate:  rates.ReserveEvaluate,
 		ReserveBurst:         rates.ReserveBurst,
+		HeaderTimeout:        api.DefaultHeaderTimeout,
+		MaxConnsPerAddr:      api.DefaultMaxConnsPerAddr,
+		MetricsAddr:          DefaultMetricsAddr,
 	}
 	str := map[string]*string{
 		"KHABARDAR_DATA":                 &c.DataDir,
@@ -126,6 +145,7 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		"KHABARDAR_RATE_EVALUATE_56":      &c.RateEvaluate56,
 		"KHABARDAR_RATE_EVALUATE_48":      &c.RateEvaluate48,
 		"KHABARDAR_RATE_RESERVE_EVALUATE": &c.RateReserveEvaluate,
+		"KHABARDAR_METRICS_ADDR":          &c.MetricsAddr,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
@@ -133,7 +153,8 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		}
 	}
 	ints := map[string]*int{"KHABARDAR_BUCKET_BITS": &c.BucketBits, "KHABARDAR_SUFFIX_BYTES": &c.SuffixBytes, "KHABARDAR_MAX_BATCH": &c.MaxBatch,
-		"KHABARDAR_BUCKET_CACHE_MB": &c.BucketCacheMB, "KHABARDAR_GLOBAL_RESERVE_PERCENT": &c.GlobalReservePercent, "KHABARDAR_RESERVE_BURST": &c.ReserveBurst}
+		"KHABARDAR_BUCKET_CACHE_MB": &c.BucketCacheMB, "KHABARDAR_GLOBAL_RESERVE_PERCENT": &c.GlobalReservePercent, "KHABARDAR_RESERVE_BURST": &c.ReserveBurst,
+		"KHABARDAR_MAX_CONNS": &c.MaxConns, "KHABARDAR_MAX_CONNS_PER_ADDR": &c.MaxConnsPerAddr}
 	for name, p := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -143,12 +164,14 @@ func newConfig(getenv func(string) string) (*Config, error) {
 			*p = n
 		}
 	}
-	if v := getenv("KHABARDAR_BUCKET_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, fmt.Errorf("KHABARDAR_BUCKET_CACHE_TTL=%q is not a duration such as 30s or 1m", v)
+	for name, p := range map[string]*time.Duration{"KHABARDAR_BUCKET_CACHE_TTL": &c.BucketCacheTTL, "KHABARDAR_HEADER_TIMEOUT": &c.HeaderTimeout} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%q is not a duration such as 30s or 1m", name, v)
+			}
+			*p = d
 		}
-		c.BucketCacheTTL = d
 	}
 	if v := getenv("KHABARDAR_NO_SITE"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -206,6 +229,10 @@ func (c *Config) registerServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env KHABARDAR_TRUSTED_PROXIES)")
 	fs.StringVar(&c.SiteDir, "site-dir", c.SiteDir, "serve the website from this directory (a build such as frontend/dist) instead of the embedded one (env KHABARDAR_SITE_DIR)")
 	fs.BoolVar(&c.NoSite, "no-site", c.NoSite, "serve the API only, no website (env KHABARDAR_NO_SITE=1)")
+	fs.DurationVar(&c.HeaderTimeout, "header-timeout", c.HeaderTimeout, "close a connection whose first request head has not arrived this long after accept, 1s to 1m (env KHABARDAR_HEADER_TIMEOUT)")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open client connections; 0: the file-descriptor limit less a reserve (env KHABARDAR_MAX_CONNS)")
+	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", c.MaxConnsPerAddr, "most open connections per client IPv4 address or IPv6 /64, trusted proxies aside; 0: no cap (env KHABARDAR_MAX_CONNS_PER_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, `where to serve Prometheus /metrics, HOST:PORT; "" or off: nowhere (env KHABARDAR_METRICS_ADDR)`)
 }
 
 // serveLimits checks serve's settings and returns the rate limiter's
@@ -225,6 +252,9 @@ func (c *Config) serveLimits() (ratelimit.Config, error) {
 	}
 	if c.ReserveBurst < 1 {
 		return ratelimit.Config{}, fmt.Errorf("--reserve-burst must be at least 1, not %d", c.ReserveBurst)
+	}
+	if err := c.checkConns(); err != nil {
+		return ratelimit.Config{}, err
 	}
 	rc := ratelimit.Config{Evaluate: c.RateEvaluate, Bucket: c.RateBucket, Listing: c.RateListing, GlobalEvaluate: c.RateGlobalEvaluate,
 		SMSSender: c.RateSMSSender, SMSGateway: c.RateSMSGateway,
@@ -246,6 +276,57 @@ func (c *Config) serveLimits() (ratelimit.Config, error) {
 	}
 	rc.TrustedProxies = proxies
 	return rc, nil
+}
+
+// checkConns checks the connection and metrics settings.
+func (c *Config) checkConns() error {
+	if c.HeaderTimeout < time.Second || c.HeaderTimeout > time.Minute {
+		return fmt.Errorf("--header-timeout must be from 1s to 1m, not %v", c.HeaderTimeout)
+	}
+	if c.MaxConns < 0 {
+		return fmt.Errorf("--max-conns must be 0 (from the fd limit) or more, not %d", c.MaxConns)
+	}
+	if c.MaxConnsPerAddr < 0 {
+		return fmt.Errorf("--max-conns-per-addr must be 0 (no cap) or more, not %d", c.MaxConnsPerAddr)
+	}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf(`--metrics-addr %q is not HOST:PORT (or "off")`, c.MetricsAddr)
+		}
+	}
+	return nil
+}
+
+// fdReserve is the part of the fd limit serve keeps for everything but
+// client connections: 64 for the runtime, the logs, the listeners, the
+// embedded store and metrics scrapes, and with Redis the pools of its two
+// clients (the store's and the rate limiter's, each up to go-redis's 10
+// connections per GOMAXPROCS), per master of a cluster (3 counted, the
+// smallest cluster; a larger one wants --max-conns). If it is too small
+// nothing fails for long: accept backs off on EMFILE (api/listener.go).
+func (c *Config) fdReserve() int {
+	redis := 0
+	if c.RedisURL != "" {
+		redis = 2 * 10 * runtime.GOMAXPROCS(0)
+		if redisurl.IsCluster(c.RedisURL) {
+			redis *= 3
+		}
+	}
+	return 64 + redis
+}
+
+// connCap is the cap on open client connections: --max-conns, or the fd
+// limit less fdReserve (at least half the limit); 0 if neither is known.
+func (c *Config) connCap() (conns int, limit uint64) {
+	limit, ok := fdLimit()
+	if c.MaxConns > 0 || !ok {
+		return c.MaxConns, limit
+	}
+	l := int(min(limit, 1<<30))
+	return max(l-c.fdReserve(), l/2), limit
 }
 
 // parseProxies parses comma-separated CIDRs; a bare address is its own /32

@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/khabardar/khabardar"
@@ -57,6 +62,11 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	if err != nil {
 		return err
 	}
+	maxConns, fdLimit := cfg.connCap()
+	perAddr := cfg.MaxConnsPerAddr
+	if perAddr == 0 {
+		perAddr = -1 // api's "no cap"
+	}
 	srv := api.New(api.Config{
 		Store:    e.store,
 		APIKeys:  e.store,
@@ -74,14 +84,46 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		TwilioAuthToken: cfg.TwilioAuthToken,
 		SMSSecret:       cfg.SMSSecret,
 		SMSPublicURL:    cfg.PublicURL,
+
+		HeaderTimeout:   cfg.HeaderTimeout,
+		MaxConns:        maxConns,
+		MaxConnsPerAddr: perAddr,
+		TrustedProxies:  limits.TrustedProxies,
 	})
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Listen(cfg.Addr) }()
-	log.Info("serving", "addr", cfg.Addr, "key_id", e.key.ID(), "store", storeKind(cfg),
+	// Both listeners are bound before anything is served, so that a port in
+	// use fails the start and the log names the bound addresses (a port of
+	// 0 picks a free one).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
+	metricsAddr := "off"
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		metricsAddr = mln.Addr().String()
+		if ap, err := netip.ParseAddrPort(metricsAddr); err != nil || !ap.Addr().IsLoopback() {
+			log.Warn("the metrics listener is not on loopback: let only Prometheus reach it (its bucket cache counts show which buckets were fetched)", "metrics_addr", metricsAddr)
+		}
+		msrv := metricsServer(srv.MetricsHandler(), log)
+		defer msrv.Close()
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+	}
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "metrics_addr", metricsAddr, "key_id", e.key.ID(), "store", storeKind(cfg),
 		"max_batch", cfg.MaxBatch, "rate_evaluate", cfg.RateEvaluate, "rate_global_evaluate", cfg.RateGlobalEvaluate,
 		"trusted_proxies", len(limits.TrustedProxies), "site", siteKind(cfg),
-		"sms_twilio", smsService != nil && cfg.TwilioAuthToken != "", "sms_kannel", smsService != nil && cfg.SMSSecret != "")
+		"sms_twilio", smsService != nil && cfg.TwilioAuthToken != "", "sms_kannel", smsService != nil && cfg.SMSSecret != "",
+		"header_timeout", cfg.HeaderTimeout.String(), "max_conns", maxConns, "fd_limit", fdLimit, "max_conns_per_addr", cfg.MaxConnsPerAddr)
 	select {
 	case err := <-errc:
 		return err
@@ -91,6 +133,21 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// metricsServer serves GET /metrics and nothing else. Only Prometheus
+// calls it, but it gets net/http's timeouts all the same.
+func metricsServer(h http.Handler, log *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute, // longer than any scrape interval
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 }
 
 func storeKind(cfg *Config) string {
