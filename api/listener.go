@@ -316,6 +316,16 @@ func (c *limitedConn) SetDeadline(t time.Time) error {
 	return c.SetReadDeadline(t)
 }
 
+// CloseWrite half-closes a TCP connection: lingerConn's drain (request.go)
+// needs it, and the embedded net.Conn does not promote it.
+func (c *limitedConn) CloseWrite() error {
+	cw, ok := c.Conn.(interface{ CloseWrite() error })
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return cw.CloseWrite()
+}
+
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.release.Do(func() { c.l.release(c) })
