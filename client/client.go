@@ -9,6 +9,13 @@
 // elements (random to it), bucket prefixes, the key id and, when one is
 // configured, the API key.
 //
+// The bucket prefix is what the server learns about each identifier, so its
+// length is not left to the server: a config asking for more than
+// DefaultMaxBucketBits (16) is refused with a *BucketBitsError before
+// anything is evaluated. WithMaxBucketBits lowers the limit and
+// WithUnsafeMaxBucketBits raises it. Prefixes of several identifiers checked
+// from one address can still be joined: see README, "The privacy model".
+//
 // Listing details come from the whole catalogue (GET /v1/listings), fetched
 // on every check whatever matched: asking for the matched listings one by one
 // would tell the server which entry of the bucket matched, and with it the
@@ -48,6 +55,21 @@ const (
 	maxBody       = 16 << 20         // a bucket of 24,000 entries at 12 bucket bits is about 1.2 MB
 )
 
+// DefaultMaxBucketBits is the most bucket bits a client accepts unless told
+// otherwise: a 16-bit prefix is shared by about MobileNumbers / 65,536 ≈ 6,900
+// possible mobile numbers. Every 4 bits more divides that by 16.
+const DefaultMaxBucketBits = 16
+
+// MobileNumbers is about how many Pakistani mobile numbers are possible: the
+// set a bucket prefix narrows a mobile number down from.
+const MobileNumbers = 4.5e8
+
+// MobileNumbersPerBucket is how many possible mobile numbers share one bucket
+// at bits bucket bits: the anonymity set of a mobile number checked.
+func MobileNumbersPerBucket(bits int) float64 {
+	return MobileNumbers / float64(uint64(1)<<bits)
+}
+
 // Listing is a sale listing as the server describes it.
 type Listing = khabardar.Listing
 
@@ -80,6 +102,8 @@ type Client struct {
 	apiKey    string
 	userAgent string
 	now       func() time.Time
+	maxBits   int   // the most bucket bits accepted; 0 is DefaultMaxBucketBits, never "any"
+	optErr    error // an option's invalid value, reported by New
 
 	mu  sync.Mutex
 	cfg *Config
@@ -105,6 +129,48 @@ func WithAPIKey(key string) Option { return func(c *Client) { c.apiKey = key } }
 // WithUserAgent sets the User-Agent header (default DefaultUserAgent).
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
 
+// WithMaxBucketBits lowers the most bucket bits the client accepts from a
+// server, to n from 4 to DefaultMaxBucketBits; 0 keeps the default. Fewer
+// bits mean larger buckets: more values hide in each. New fails for n above
+// the default: raising the limit takes WithUnsafeMaxBucketBits.
+func WithMaxBucketBits(n int) Option {
+	return func(c *Client) {
+		switch {
+		case n == 0:
+			c.maxBits = DefaultMaxBucketBits
+		case n > DefaultMaxBucketBits:
+			c.optErr = fmt.Errorf("client: WithMaxBucketBits(%d) would accept buckets shared by fewer than %s possible mobile numbers; raising the limit above %d takes WithUnsafeMaxBucketBits",
+				n, approx(MobileNumbersPerBucket(DefaultMaxBucketBits)), DefaultMaxBucketBits)
+		case n < 4:
+			c.optErr = fmt.Errorf("client: the most bucket bits accepted must be from 4 to %d, not %d", DefaultMaxBucketBits, n)
+		default:
+			c.maxBits = n
+		}
+	}
+}
+
+// WithUnsafeMaxBucketBits lets the client accept up to n bucket bits, n from
+// 4 to 32, above DefaultMaxBucketBits included. It costs anonymity: at 20
+// bits about 430 possible mobile numbers share a bucket, at 24 about 27, at
+// 32 the prefix alone can name the number. For a server one runs oneself.
+func WithUnsafeMaxBucketBits(n int) Option {
+	return func(c *Client) {
+		if n < 4 || n > 32 {
+			c.optErr = fmt.Errorf("client: the most bucket bits accepted must be from 4 to 32, not %d", n)
+			return
+		}
+		c.maxBits = n
+	}
+}
+
+// maxBucketBits is the most bucket bits c accepts.
+func (c *Client) maxBucketBits() int {
+	if c.maxBits == 0 {
+		return DefaultMaxBucketBits
+	}
+	return c.maxBits
+}
+
 // New returns a client for the server at baseURL, an http or https URL with
 // an optional path prefix, e.g. "https://khabardar.pk" or
 // "http://127.0.0.1:8080/khabardar".
@@ -119,6 +185,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{base: u, userAgent: DefaultUserAgent, now: time.Now}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.optErr != nil {
+		return nil, c.optErr
 	}
 	if c.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -197,6 +266,11 @@ func (c *Client) fetchConfig(ctx context.Context) (*Config, error) {
 		return nil, fmt.Errorf("client: the server uses suite %q in mode %q; this client speaks only %s in mode voprf",
 			clean(body.Suite, 40), clean(body.Mode, 20), hashing.Suite)
 	}
+	// Before any other check, so that a server asking for too many bits is
+	// told so in plain words whatever else is wrong with its config.
+	if max := c.maxBucketBits(); body.BucketBits > max {
+		return nil, &BucketBitsError{Server: c.base.Redacted(), Bits: body.BucketBits, Max: max}
+	}
 	if body.KeyID == "" || len(body.KeyID) > 64 || clean(body.KeyID, 64) != body.KeyID {
 		return nil, malformed(routeConfig, "key_id is missing or not printable")
 	}
@@ -230,8 +304,10 @@ func (c *Client) fetchConfig(ctx context.Context) (*Config, error) {
 // Check looks each identifier up and returns one Result per identifier, in
 // order. It fails as a whole: on error no result is returned.
 //
-// Errors: *RateLimitError (429), *APIError for other error answers (a rotated
-// key is retried once first), ErrBadProof wrapped when the server's proof
+// Errors: *BucketBitsError when the server asks for longer bucket prefixes
+// than the client accepts (nothing is evaluated then), *RateLimitError
+// (429), *APIError for other error answers (a rotated key is retried once
+// first), ErrBadProof wrapped when the server's proof
 // does not verify, ErrMalformed wrapped for answers that break the API, the
 // context's error on cancellation, and network errors. None of them holds an
 // identifier or a bucket prefix.

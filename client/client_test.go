@@ -51,6 +51,7 @@ type fake struct {
 	key      *hashing.Key // published in /v1/config
 	evalKey  *hashing.Key // evaluates; key unless a test swaps it
 	layout   khabardar.Layout
+	bits     int // the bucket bits of the layout rotate makes
 	maxBatch int
 	exposed  map[identifier.ID][]string
 	buckets  map[string][]khabardar.Entry
@@ -68,7 +69,7 @@ type request struct {
 
 func newFake(t *testing.T) *fake {
 	t.Helper()
-	f := &fake{t: t, maxBatch: 16, exposed: map[identifier.ID][]string{}, fail: map[string]http.HandlerFunc{}}
+	f := &fake{t: t, bits: 16, maxBatch: 16, exposed: map[identifier.ID][]string{}, fail: map[string]http.HandlerFunc{}}
 	for raw, ls := range stored {
 		f.exposed[mustParse(t, raw)] = ls
 	}
@@ -128,7 +129,7 @@ func (f *fake) rotate() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.key, f.evalKey = key, key
-	f.layout = khabardar.Layout{KeyID: key.ID(), BucketBits: 16, SuffixBytes: 8}
+	f.layout = khabardar.Layout{KeyID: key.ID(), BucketBits: f.bits, SuffixBytes: 8}
 	f.buckets = map[string][]khabardar.Entry{}
 	for id, ls := range f.exposed {
 		e, err := key.Exposure(id, f.layout)
@@ -137,6 +138,12 @@ func (f *fake) rotate() {
 		}
 		f.buckets[e.Prefix] = append(f.buckets[e.Prefix], khabardar.Entry{Suffix: e.Suffix, Listings: ls})
 	}
+}
+
+// setBits re-ingests every exposure under a layout of bits bucket bits.
+func (f *fake) setBits(bits int) {
+	f.set(func() { f.bits = bits })
+	f.rotate()
 }
 
 func (f *fake) url() string { return f.srv.URL }
@@ -651,6 +658,14 @@ func TestErrors(t *testing.T) {
 		{"config bad layout", "GET /v1/config", func() http.HandlerFunc {
 			return configWith(func(m map[string]any) { m["bucket_bits"] = 15 })
 		}, isMalformed, 0},
+		{"config with too many bucket bits", "GET /v1/config", func() http.HandlerFunc {
+			return configWith(func(m map[string]any) { m["bucket_bits"] = 32 })
+		}, func(t *testing.T, err error) {
+			var be *client.BucketBitsError
+			if !errors.As(err, &be) || be.Bits != 32 || be.Max != 16 {
+				t.Fatalf("err = %#v, want a BucketBitsError for 32 bits", err)
+			}
+		}, 0},
 		{"config zero max_batch", "GET /v1/config", func() http.HandlerFunc {
 			return configWith(func(m map[string]any) { m["max_batch"] = 0 })
 		}, isMalformed, 0},
@@ -722,6 +737,145 @@ func TestErrors(t *testing.T) {
 				t.Errorf("the error names a bucket path: %v", err)
 			}
 		})
+	}
+}
+
+// TestBucketBits: the prefix length is the client's decision, not the
+// server's. A config asking for more bits than the client accepts is refused
+// with a *BucketBitsError before anything is evaluated or fetched; the limit
+// is 16 unless an option lowers it, and only WithUnsafeMaxBucketBits raises
+// it.
+func TestBucketBits(t *testing.T) {
+	tests := []struct {
+		name    string
+		bits    int // what the server publishes
+		opts    []client.Option
+		refused int // the Max of the BucketBitsError wanted; 0: the check works
+	}{
+		{"12 bits, default", 12, nil, 0},
+		{"16 bits, default", 16, nil, 0},
+		{"17 bits, default", 17, nil, 16},
+		{"20 bits, default", 20, nil, 16},
+		{"24 bits, default", 24, nil, 16},
+		{"32 bits, default", 32, nil, 16},
+		{"64 bits, default", 64, nil, 16},
+		{"16 bits, zero max is the default", 16, []client.Option{client.WithMaxBucketBits(0)}, 0},
+		{"20 bits, zero max is the default", 20, []client.Option{client.WithMaxBucketBits(0)}, 16},
+		{"12 bits, lowered to 12", 12, []client.Option{client.WithMaxBucketBits(12)}, 0},
+		{"16 bits, lowered to 12", 16, []client.Option{client.WithMaxBucketBits(12)}, 12},
+		{"16 bits, lowered to 15", 16, []client.Option{client.WithMaxBucketBits(15)}, 15},
+		{"20 bits, raised to 20", 20, []client.Option{client.WithUnsafeMaxBucketBits(20)}, 0},
+		{"24 bits, raised to 20", 24, []client.Option{client.WithUnsafeMaxBucketBits(20)}, 20},
+		{"32 bits, raised to 32", 32, []client.Option{client.WithUnsafeMaxBucketBits(32)}, 0},
+		{"20 bits, raised then lowered", 20, []client.Option{client.WithUnsafeMaxBucketBits(24), client.WithMaxBucketBits(16)}, 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			if tt.bits%4 == 0 && tt.bits <= 32 {
+				f.setBits(tt.bits)
+			} else {
+				// Not a layout any store takes: only the config says it.
+				f.setFail("GET /v1/config", func(w http.ResponseWriter, r *http.Request) {
+					writeJSON(w, 200, map[string]any{
+						"suite": hashing.Suite, "mode": "voprf", "key_id": f.key.ID(), "public_key": b64(f.key.PublicKey()),
+						"fingerprint": f.key.Fingerprint(), "bucket_bits": tt.bits, "suffix_bytes": 8, "max_batch": 16,
+					})
+				})
+			}
+			c := newClient(t, f, tt.opts...)
+			res, err := c.Check(context.Background(), ids(t, storedPhone, absentCNIC))
+			if tt.refused == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res[0].Found || res[1].Found {
+					t.Fatalf("results %+v", res)
+				}
+				if n := f.count(`^GET /v1/buckets/[0-9a-f]{` + fmt.Sprint(tt.bits/4) + `}$`); n < 1 || n > 2 {
+					t.Fatalf("%d bucket requests of %d bits", n, tt.bits)
+				}
+				return
+			}
+			var be *client.BucketBitsError
+			if !errors.As(err, &be) || be.Bits != tt.bits || be.Max != tt.refused || be.Server != f.url() || res != nil {
+				t.Fatalf("err = %#v, results %v; want a BucketBitsError{Bits: %d, Max: %d}", err, res, tt.bits, tt.refused)
+			}
+			if errors.Is(err, client.ErrMalformed) {
+				t.Error("a refusal is not a malformed answer")
+			}
+			// Refused before the server is asked anything else.
+			if got := f.count(`.`); got != 1 || f.count(`^GET /v1/config$`) != 1 {
+				t.Errorf("the server was asked %d things: %v", got, f.requests())
+			}
+			// The same again: a refused config is not cached.
+			if _, err := c.Config(context.Background()); !errors.As(err, &be) {
+				t.Errorf("Config: %v", err)
+			}
+			if n := f.count(`^GET /v1/config$`); n != 2 {
+				t.Errorf("%d config requests, want 2: a refused config must not be cached", n)
+			}
+			// In plain words, with the numbers.
+			msg := err.Error()
+			for _, want := range []string{fmt.Sprintf("%d-bit bucket numbers", tt.bits), fmt.Sprintf("the %d this client", tt.refused), "nothing was looked up", "mobile numbers share"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the message lacks %q: %s", want, msg)
+				}
+			}
+		})
+	}
+}
+
+// TestBucketBitsOptions: option values that make no sense, or raise the
+// limit without saying so, make New fail.
+func TestBucketBitsOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  client.Option
+		ok   bool
+	}{
+		{"lowered to 4", client.WithMaxBucketBits(4), true},
+		{"lowered to 16", client.WithMaxBucketBits(16), true},
+		{"raised with the lowering option", client.WithMaxBucketBits(17), false},
+		{"raised to 32 with the lowering option", client.WithMaxBucketBits(32), false},
+		{"negative", client.WithMaxBucketBits(-1), false},
+		{"below 4", client.WithMaxBucketBits(3), false},
+		{"unsafe 32", client.WithUnsafeMaxBucketBits(32), true},
+		{"unsafe 33", client.WithUnsafeMaxBucketBits(33), false},
+		{"unsafe 0", client.WithUnsafeMaxBucketBits(0), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := client.New("http://127.0.0.1:1", tt.opt)
+			if (err == nil) != tt.ok {
+				t.Fatalf("New: %v", err)
+			}
+		})
+	}
+}
+
+// TestBucketBitsMessage pins the wording people read.
+func TestBucketBitsMessage(t *testing.T) {
+	tests := []struct {
+		bits, max int
+		want      string
+	}{
+		{32, 16, "client: the server at https://k.example asks for 32-bit bucket numbers, more than the 16 this client accepts, so nothing was looked up. " +
+			"The bucket number is what the server learns about each value checked: at 16 bits about 6,900 possible mobile numbers share one; " +
+			"at 32 bits the bucket number alone can single out the number checked. A server that asks for this is misconfigured, or trying to learn who checks what."},
+		{20, 16, "at 16 bits about 6,900 possible mobile numbers share one; at 20 bits about 430 share one."},
+		{24, 16, "at 24 bits about 27 share one."},
+		{16, 12, "client: the server at https://k.example asks for 16-bit bucket numbers, more than the 12 this client was told to accept, so nothing was looked up. " +
+			"At 12 bits about 110,000 possible mobile numbers share a bucket; at 16 bits, about 6,900."},
+	}
+	for _, tt := range tests {
+		err := &client.BucketBitsError{Server: "https://k.example", Bits: tt.bits, Max: tt.max}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%d over %d:\n got %s\nwant %s", tt.bits, tt.max, err, tt.want)
+		}
+	}
+	if got := client.MobileNumbersPerBucket(16); got < 6866 || got > 6867 {
+		t.Errorf("MobileNumbersPerBucket(16) = %v", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +29,52 @@ var errStaleKey = errors.New("client: the server's key changed during the check;
 // CodeKeyRotated is the error code of a 409 answer to an evaluation made
 // under a key id the server no longer uses.
 const CodeKeyRotated = "key_rotated"
+
+// BucketBitsError is returned when a server's /v1/config asks for bucket
+// prefixes of more bits than the client accepts (DefaultMaxBucketBits unless
+// WithMaxBucketBits or WithUnsafeMaxBucketBits says otherwise). The prefix is
+// what the server learns about each value checked, so nothing is evaluated
+// or fetched: a compromised or coerced server could otherwise ask for 32
+// bits and learn the value. Its message is in plain words.
+type BucketBitsError struct {
+	Server string // the server's URL, without credentials
+	Bits   int    // the bucket bits the server asked for
+	Max    int    // the most this client accepts
+}
+
+func (e *BucketBitsError) Error() string {
+	if e.Bits <= DefaultMaxBucketBits {
+		return fmt.Sprintf("client: the server at %s asks for %d-bit bucket numbers, more than the %d this client was told to accept, so nothing was looked up. "+
+			"At %d bits %s possible mobile numbers share a bucket; at %d bits, %s.",
+			e.Server, e.Bits, e.Max, e.Max, approx(MobileNumbersPerBucket(e.Max)), e.Bits, approx(MobileNumbersPerBucket(e.Bits)))
+	}
+	at := fmt.Sprintf("at %d bits %s share one", e.Bits, approx(MobileNumbersPerBucket(e.Bits)))
+	if MobileNumbersPerBucket(e.Bits) < 2 {
+		at = fmt.Sprintf("at %d bits the bucket number alone can single out the number checked", e.Bits)
+	}
+	return fmt.Sprintf("client: the server at %s asks for %d-bit bucket numbers, more than the %d this client accepts, so nothing was looked up. "+
+		"The bucket number is what the server learns about each value checked: at %d bits %s possible mobile numbers share one; %s. "+
+		"A server that asks for this is misconfigured, or trying to learn who checks what.",
+		e.Server, e.Bits, e.Max, e.Max, approx(MobileNumbersPerBucket(e.Max)), at)
+}
+
+// approx writes x for people: "about 6,900", "about 27", "fewer than one".
+func approx(x float64) string {
+	if x < 1 {
+		return "fewer than one"
+	}
+	// Two significant figures.
+	scale := 1.0
+	for x/scale >= 100 {
+		scale *= 10
+	}
+	n := int64(math.Round(x/scale) * scale)
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return "about " + s
+}
 
 // APIError is an error answer of the server: its HTTP status and the code and
 // message of its {"error":{"code","message"}} body. Code is "" when the body

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -34,8 +35,19 @@ values share.
 
 Values typed on the command line can be seen by other users of this machine
 (ps) and stay in your shell history: prefer '-' and type or pipe them in.
+
 A value may name its kind: cnic:XXXXX-XXXXXXX-X, phone:03XX-XXXXXXX, imei:...
 An invalid value is reported by its position (#N), never repeated.
+
+Values checked together, or one after another from the same network, can be
+linked by the server: the bucket numbers of a CNIC and a mobile number
+checked from one address can single a person out of a leaked CNIC-SIM list.
+Check only what you need, one value at a time, each from a different network
+if that matters to you.
+
+A server that asks for bucket numbers of more than 16 bits (shared by fewer
+than about 6,900 mobile numbers) is refused: --max-bucket-bits lowers that
+limit, --unsafe-max-bucket-bits raises it.
 
 Exit status: 0 every value was checked, found or not; 1 a value was invalid
 (the others are still checked) or the check failed; 2 bad usage.
@@ -67,7 +79,12 @@ func cmdCheck(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 	kindName := fs.String("kind", "", "read every value as this kind: cnic, phone or imei (default: detect each)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
+	bits := addBucketBitsFlags(fs)
 	values, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	bitsOpt, err := bits.option(fs, "check", os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -107,13 +124,21 @@ func cmdCheck(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 
 	var results []client.Result
 	var conf *client.Config
-	c, err := client.New(*server, client.WithAPIKey(*apiKey), client.WithUserAgent("khabardar-cli/1"))
+	c, err := client.New(*server, client.WithAPIKey(*apiKey), client.WithUserAgent("khabardar-cli/1"), bitsOpt)
 	if err != nil {
 		return usageError{strings.TrimPrefix(err.Error(), "client: ")}
 	}
 	if len(valid) > 0 {
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
+		// The config first: a server asking for too many bucket bits is
+		// refused before anything else is said or sent.
+		if _, err = c.Config(ctx); err != nil {
+			return checkError(err, *timeout)
+		}
+		if distinctCount(valid) > 1 {
+			fmt.Fprintln(os.Stderr, linkageNote)
+		}
 		if results, err = c.Check(ctx, valid); err != nil {
 			return checkError(err, *timeout)
 		}
@@ -138,6 +163,94 @@ func cmdCheck(ctx context.Context, cfg *Config, args []string, stdout io.Writer,
 		return fmt.Errorf("%d of %d values %s (%s); nothing about them was sent", len(invalid), len(values), what, strings.Join(invalid, ", "))
 	}
 	return nil
+}
+
+// linkageNote is printed when several values are checked at once.
+const linkageNote = "khabardar check: note: the server can tell these values were checked together, and the bucket numbers of two of them (say a CNIC and a mobile number) can single a person out of a leaked CNIC-SIM list; if that matters, check one value at a time, each from a different network."
+
+func distinctCount(ids []identifier.ID) int {
+	seen := map[identifier.ID]bool{}
+	for _, id := range ids {
+		seen[id] = true
+	}
+	return len(seen)
+}
+
+// envMaxBucketBits lowers the bucket-bits limit of check and verify, as
+// --max-bucket-bits does; raising it takes the flag.
+const envMaxBucketBits = "KHABARDAR_MAX_BUCKET_BITS"
+
+// bucketBitsFlags are check's and verify's limit on the bucket bits a server
+// may ask for (client.WithMaxBucketBits).
+type bucketBitsFlags struct {
+	max, unsafe int
+}
+
+func addBucketBitsFlags(fs *flag.FlagSet) *bucketBitsFlags {
+	b := &bucketBitsFlags{}
+	fs.IntVar(&b.max, "max-bucket-bits", 0, fmt.Sprintf(
+		"refuse a server that asks for bucket numbers of more than `N` bits, N from 4 to %d (default %d; env %s); fewer bits hide each value among more",
+		client.DefaultMaxBucketBits, client.DefaultMaxBucketBits, envMaxBucketBits))
+	fs.IntVar(&b.unsafe, "unsafe-max-bucket-bits", 0, fmt.Sprintf(
+		"accept bucket numbers of up to `N` bits, N up to 32: above %d each 4 bits more hide each value among 16 times fewer; only for a server you run yourself",
+		client.DefaultMaxBucketBits))
+	return b
+}
+
+// option checks the flags after parsing and returns the client option. It
+// warns on stderr when the limit is raised above the default.
+func (b *bucketBitsFlags) option(fs *flag.FlagSet, cmd string, stderr io.Writer) (client.Option, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	def := client.DefaultMaxBucketBits
+	lower := func(what string, n int) (client.Option, error) {
+		switch {
+		case n > def:
+			return nil, usageError{fmt.Sprintf("%s can only lower the limit of %d bucket bits; to accept more, which hides every value you check among fewer others, use --unsafe-max-bucket-bits %d", what, def, n)}
+		case n < 4:
+			return nil, usageError{fmt.Sprintf("%s must be from 4 to %d", what, def)}
+		}
+		return client.WithMaxBucketBits(n), nil
+	}
+	switch {
+	case set["max-bucket-bits"] && set["unsafe-max-bucket-bits"]:
+		return nil, usageError{"--max-bucket-bits and --unsafe-max-bucket-bits are alternatives"}
+	case set["unsafe-max-bucket-bits"]:
+		n := b.unsafe
+		if n < 4 || n > 32 {
+			return nil, usageError{"--unsafe-max-bucket-bits must be from 4 to 32"}
+		}
+		if n > def {
+			at := "about " + approxCount(client.MobileNumbersPerBucket(n))
+			if client.MobileNumbersPerBucket(n) < 2 {
+				at = "so few that the bucket number alone can single out the number checked"
+			}
+			fmt.Fprintf(stderr, "khabardar %s: warning: --unsafe-max-bucket-bits %d accepts a server that asks for bucket numbers of up to %d bits. "+
+				"The bucket number is what the server learns about each value you check: at %d bits about %s possible mobile numbers share one; at %d bits, %s. "+
+				"Use it only with a server you run yourself.\n",
+				cmd, n, n, def, approxCount(client.MobileNumbersPerBucket(def)), n, at)
+		}
+		return client.WithUnsafeMaxBucketBits(n), nil
+	case set["max-bucket-bits"]:
+		return lower("--max-bucket-bits", b.max)
+	}
+	if v := os.Getenv(envMaxBucketBits); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("%s=%q is not a whole number", envMaxBucketBits, v)}
+		}
+		return lower(envMaxBucketBits, n)
+	}
+	return client.WithMaxBucketBits(0), nil
+}
+
+// approxCount writes x with two significant figures: 6866 → "6,900".
+func approxCount(x float64) string {
+	scale := 1.0
+	for x/scale >= 100 {
+		scale *= 10
+	}
+	return rupees(int64(math.Round(x/scale) * scale))
 }
 
 func envOr(name, def string) string {
@@ -199,6 +312,7 @@ func expandStdin(values []string, r io.Reader) ([]string, error) {
 func checkError(err error, timeout time.Duration) error {
 	var rl *client.RateLimitError
 	var ae *client.APIError
+	var bb *client.BucketBitsError
 	switch {
 	case errors.As(err, &rl):
 		wait := "later"
@@ -212,6 +326,12 @@ func checkError(err error, timeout time.Duration) error {
 		return fmt.Errorf("no answer from the server within %s (--timeout)", timeout)
 	case errors.Is(err, context.Canceled):
 		return errors.New("interrupted")
+	case errors.As(err, &bb):
+		msg := "refused: " + strings.TrimPrefix(bb.Error(), "client: ")
+		if bb.Bits > client.DefaultMaxBucketBits && bb.Bits <= 32 {
+			msg += fmt.Sprintf(" If you run this server yourself and chose %d bits on purpose, --unsafe-max-bucket-bits %d accepts it.", bb.Bits, bb.Bits)
+		}
+		return errors.New(msg)
 	}
 	return err
 }

@@ -5,11 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -417,4 +423,179 @@ func (s *served) stop(t *testing.T) string {
 		t.Fatal("serve did not stop on SIGTERM")
 	}
 	return s.logs.String()
+}
+
+// lyingServer is a Khabardar server that publishes another bucket_bits than
+// the one it uses, as a compromised or coerced server would: a reverse proxy
+// in front of a real serve that rewrites bucket_bits in /v1/config (unless
+// bits is 0) and records the route of every request, as issue 11's logging
+// proxy did.
+type lyingServer struct {
+	url  string
+	bits int
+
+	mu   sync.Mutex
+	seen []string
+}
+
+func newLyingServer(t *testing.T, upstream string, bits int) *lyingServer {
+	t.Helper()
+	target, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lyingServer{bits: bits}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Header.Del("Accept-Encoding") // a body this proxy can read and rewrite
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			if l.bits == 0 || resp.Request.URL.Path != "/v1/config" || resp.StatusCode != 200 {
+				return nil
+			}
+			var cfg map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+				return err
+			}
+			resp.Body.Close()
+			cfg["bucket_bits"] = l.bits
+			b, _ := json.Marshal(cfg)
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+			resp.ContentLength = int64(len(b))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+			resp.Header.Del("ETag")
+			return nil
+		},
+	}
+	bucket := regexp.MustCompile(`^/v1/buckets/[^/]*$`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.mu.Lock()
+		l.seen = append(l.seen, r.Method+" "+bucket.ReplaceAllString(r.URL.Path, "/v1/buckets/{prefix}"))
+		l.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	l.url = srv.URL
+	return l
+}
+
+// asked returns the routes asked since the last call, and forgets them.
+func (l *lyingServer) asked() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := l.seen
+	l.seen = nil
+	return seen
+}
+
+// bucketBitsServers starts two real servers holding foundPhone and
+// foundCNIC, one at 16 bucket bits and one at 20, and returns three views of
+// them: the 16-bit one honestly, the 16-bit one claiming 32 bits, and the
+// 20-bit one honestly.
+func bucketBitsServers(t *testing.T) (c *cli, honest, lying, wide *lyingServer) {
+	t.Helper()
+	start := func(env ...string) *served {
+		c := newCLI(t, "")
+		c.env = append(c.env, env...)
+		c.ok("listings", "add", c.write("one.yaml", checkListingOne))
+		c.ingest("data-shop", c.write("one.csv", fmt.Sprintf("name,cnic,phone\nx,%s,%s\n", foundCNIC.typed, foundPhone.typed)))
+		return startServe(t, c)
+	}
+	s16, s20 := start(), start("KHABARDAR_BUCKET_BITS=20")
+	return newCLI(t, ""), newLyingServer(t, s16.base, 0), newLyingServer(t, s16.base, 32), newLyingServer(t, s20.base, 0)
+}
+
+var (
+	askedAll     = []string{"GET /v1/config", "POST /v1/evaluate", "GET /v1/buckets/{prefix}", "GET /v1/listings"}
+	askedConfig  = []string{"GET /v1/config"}
+	askedNothing = []string(nil)
+)
+
+// TestCheckBucketBits: check refuses a server that asks for more bucket bits
+// than its limit (16 unless --max-bucket-bits or KHABARDAR_MAX_BUCKET_BITS
+// lowers it), in plain words, before anything but the config is asked;
+// raising the limit takes --unsafe-max-bucket-bits and a warning.
+func TestCheckBucketBits(t *testing.T) {
+	c, honest, lying, wide := bucketBitsServers(t)
+	refused := func(bits, max int) string {
+		return fmt.Sprintf("asks for %d-bit bucket numbers, more than the %d this client", bits, max)
+	}
+	tests := []struct {
+		name   string
+		srv    *lyingServer
+		args   []string
+		env    string
+		code   int
+		stdout string
+		stderr []string
+		asked  []string
+	}{
+		{"16 bits", honest, []string{foundPhone.typed}, "", 0, "#1 (phone): FOUND", nil, askedAll},
+		{"32 bits refused", lying, []string{foundPhone.typed}, "", 1, "",
+			[]string{"khabardar check: refused: the server at " + lying.url + " " + refused(32, 16), "nothing was looked up",
+				"at 32 bits the bucket number alone can single out the number checked", "--unsafe-max-bucket-bits 32 accepts it"}, askedConfig},
+		{"32 bits refused, JSON", lying, []string{"--json", foundPhone.typed}, "", 1, "", []string{refused(32, 16)}, askedConfig},
+		{"32 bits refused, from standard input", lying, []string{"-"}, "", 1, "", []string{refused(32, 16)}, askedConfig},
+		{"20 bits refused", wide, []string{foundPhone.typed}, "", 1, "",
+			[]string{refused(20, 16), "at 20 bits about 430 share one"}, askedConfig},
+		{"lowered below the server's", honest, []string{"--max-bucket-bits", "12", foundPhone.typed}, "", 1, "",
+			[]string{refused(16, 12) + " was told to accept", "At 12 bits about 110,000"}, askedConfig},
+		{"lowered to 15", honest, []string{"--max-bucket-bits=15", foundPhone.typed}, "", 1, "", []string{refused(16, 15)}, askedConfig},
+		{"lowered from the environment", honest, []string{foundPhone.typed}, "12", 1, "", []string{refused(16, 12)}, askedConfig},
+		{"the flag wins over the environment", honest, []string{"--max-bucket-bits", "16", foundPhone.typed}, "12", 0, "#1 (phone): FOUND", nil, askedAll},
+		{"raising takes the unsafe flag", wide, []string{"--max-bucket-bits", "20", foundPhone.typed}, "", 2, "",
+			[]string{"--max-bucket-bits can only lower the limit of 16 bucket bits", "use --unsafe-max-bucket-bits 20"}, askedNothing},
+		{"the environment cannot raise", wide, []string{foundPhone.typed}, "20", 2, "", []string{"KHABARDAR_MAX_BUCKET_BITS can only lower"}, askedNothing},
+		{"the environment is a number", honest, []string{foundPhone.typed}, "many", 2, "", []string{`KHABARDAR_MAX_BUCKET_BITS="many" is not a whole number`}, askedNothing},
+		{"raised on purpose, with a warning", wide, []string{"--unsafe-max-bucket-bits", "20", foundPhone.typed}, "", 0, "#1 (phone): FOUND",
+			[]string{"khabardar check: warning: --unsafe-max-bucket-bits 20 accepts a server that asks for bucket numbers of up to 20 bits",
+				"at 16 bits about 6,900 possible mobile numbers share one; at 20 bits, about 430"}, askedAll},
+		{"raised, not far enough", lying, []string{"--unsafe-max-bucket-bits", "24", foundPhone.typed}, "", 1, "",
+			[]string{"warning: --unsafe-max-bucket-bits 24", "at 24 bits, about 27", refused(32, 24)}, askedConfig},
+		{"raised to 32, the warning says what it costs", honest, []string{"--unsafe-max-bucket-bits", "32", foundPhone.typed}, "", 0, "#1 (phone): FOUND",
+			[]string{"at 32 bits, so few that the bucket number alone can single out the number checked"}, askedAll},
+		{"both flags", honest, []string{"--max-bucket-bits", "12", "--unsafe-max-bucket-bits", "20", foundPhone.typed}, "", 2, "", []string{"are alternatives"}, askedNothing},
+		{"below 4", honest, []string{"--max-bucket-bits", "3", foundPhone.typed}, "", 2, "", []string{"--max-bucket-bits must be from 4 to 16"}, askedNothing},
+		{"unsafe above 32", honest, []string{"--unsafe-max-bucket-bits", "36", foundPhone.typed}, "", 2, "", []string{"must be from 4 to 32"}, askedNothing},
+		{"several values: a note on linkage", honest, []string{foundPhone.typed, foundCNIC.typed}, "", 0, "#2 (cnic): FOUND",
+			[]string{linkageNote}, []string{"GET /v1/config", "POST /v1/evaluate", "GET /v1/buckets/{prefix}", "GET /v1/buckets/{prefix}", "GET /v1/listings"}},
+		{"several values refused, without the note", lying, []string{foundPhone.typed, foundCNIC.typed}, "", 1, "", []string{refused(32, 16)}, askedConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			saved := c.env
+			defer func() { c.env = saved }()
+			if tt.env != "" {
+				c.env = append(slices.Clip(c.env), "KHABARDAR_MAX_BUCKET_BITS="+tt.env)
+			}
+			tt.srv.asked()
+			stdin := ""
+			if slices.Contains(tt.args, "-") {
+				stdin = foundPhone.typed + "\n"
+			}
+			out, errs, code := c.runWithInput(stdin, append([]string{"check", "--server", tt.srv.url}, tt.args...)...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errs)
+				}
+			}
+			if !slices.Contains(tt.stderr, linkageNote) && strings.Contains(errs, "note:") {
+				t.Errorf("a note on linkage, for one value or nothing sent:\n%s", errs)
+			}
+			if got := tt.srv.asked(); !slices.Equal(got, tt.asked) {
+				t.Errorf("the server was asked %q, want %q", got, tt.asked)
+			}
+		})
+	}
+	for _, s := range []sentinel{foundPhone, foundCNIC} {
+		for form, needle := range s.forms() {
+			if bytes.Contains(c.output.Bytes(), needle) {
+				t.Errorf("the output holds the %s form of a value checked", form)
+			}
+		}
+	}
 }

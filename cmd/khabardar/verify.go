@@ -45,6 +45,9 @@ output holds counts and shares only. Anonymous lookups are limited (2,000 an
 hour by default), so at most --max-lookups identifiers, chosen at random, are
 looked up; a random part measures the shares as well, with wider intervals.
 
+The server is refused if it asks for bucket numbers of more than 16 bits:
+see 'khabardar check -h' (--max-bucket-bits, --unsafe-max-bucket-bits).
+
 Exit status: 0 the sample was judged (whatever the verdict); 1 it could not
 be read or looked up; 2 bad usage.
 
@@ -76,7 +79,12 @@ func cmdVerify(ctx context.Context, cfg *Config, args []string, stdout io.Writer
 	sheet := fs.String("sheet", "", "xlsx: read only this sheet (default: every sheet)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up the lookups after this long")
 	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show progress bars on stderr for large samples (default: when stderr is a terminal)")
+	bits := addBucketBitsFlags(fs)
 	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	bitsOpt, err := bits.option(fs, "verify", os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -90,7 +98,7 @@ func cmdVerify(ctx context.Context, cfg *Config, args []string, stdout io.Writer
 	case *timeout <= 0:
 		return usageError{"--timeout must be positive"}
 	}
-	c, err := client.New(*server, client.WithAPIKey(*apiKey), client.WithUserAgent("khabardar-cli/1"))
+	c, err := client.New(*server, client.WithAPIKey(*apiKey), client.WithUserAgent("khabardar-cli/1"), bitsOpt)
 	if err != nil && !*offline {
 		return usageError{strings.TrimPrefix(err.Error(), "client: ")}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -444,4 +445,45 @@ func siteVerifyReport(t *testing.T, c *cli, base string, rows int) (string, []se
 	report := filepath.Join(c.dir, "verify-report.html")
 	c.ok("verify", "--server", base, "--html", report, c.write("verify-sample.csv", sampleCSV(t, values)))
 	return report, sents
+}
+
+// TestVerifyBucketBits: verify refuses a server that asks for more bucket
+// bits than its limit, as check does, before evaluating anything.
+func TestVerifyBucketBits(t *testing.T) {
+	c, honest, lying, wide := bucketBitsServers(t)
+	sample := c.write("sample.csv", sampleCSV(t, []string{foundCNIC.typed, foundPhone.typed, absentPh.typed}))
+	tests := []struct {
+		name   string
+		srv    *lyingServer
+		args   []string
+		code   int
+		stderr []string
+		asked  []string
+	}{
+		{"16 bits", honest, nil, 0, nil, []string{"GET /v1/config", "POST /v1/evaluate", "GET /v1/buckets/{prefix}", "GET /v1/buckets/{prefix}", "GET /v1/buckets/{prefix}", "GET /v1/listings", "GET /v1/listings"}},
+		{"32 bits refused", lying, nil, 1, []string{"khabardar verify: refused: the server at " + lying.url + " asks for 32-bit bucket numbers, more than the 16", "nothing was looked up"}, askedConfig},
+		{"20 bits refused", wide, []string{"--json"}, 1, []string{"asks for 20-bit bucket numbers"}, askedConfig},
+		{"lowered", honest, []string{"--max-bucket-bits", "12"}, 1, []string{"asks for 16-bit bucket numbers, more than the 12"}, askedConfig},
+		{"raised on purpose", wide, []string{"--unsafe-max-bucket-bits", "20"}, 0, []string{"khabardar verify: warning: --unsafe-max-bucket-bits 20", "about 430"},
+			[]string{"GET /v1/config", "POST /v1/evaluate", "GET /v1/buckets/{prefix}", "GET /v1/buckets/{prefix}", "GET /v1/buckets/{prefix}", "GET /v1/listings", "GET /v1/listings"}},
+		{"raising takes the unsafe flag", wide, []string{"--max-bucket-bits", "20"}, 2, []string{"can only lower"}, askedNothing},
+		{"offline asks nothing", lying, []string{"--offline"}, 0, nil, askedNothing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.srv.asked()
+			out, errs, code := c.run(append([]string{"verify", "--server", tt.srv.url, sample}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errs)
+				}
+			}
+			if got := tt.srv.asked(); !slices.Equal(got, tt.asked) {
+				t.Errorf("the server was asked %q, want %q", got, tt.asked)
+			}
+		})
+	}
 }

@@ -9,6 +9,16 @@ const L = (s) => '\u2066' + s + '\u2069';
 
 const plural = (n, one, many) => (n === 1 ? one : many);
 
+// perBucket is about how many of the 4.5×10⁸ possible mobile numbers share
+// a bucket of bits bits, to two significant figures.
+const perBucket = (bits) => {
+  const x = 4.5e8 / Math.pow(2, bits);
+  let scale = 1;
+  while (x / scale >= 100) scale *= 10;
+  return Math.round(x / scale) * scale;
+};
+const pointsToOne = (bits) => 4.5e8 / Math.pow(2, bits) < 2;
+
 export const LANGS = ['en', 'ur'];
 
 export const STRINGS = {
@@ -20,7 +30,14 @@ export const STRINGS = {
     brand: 'Khabardar',
     title: 'Is my data being sold?',
     intro: 'Websites and WhatsApp groups sell Pakistanis’ data: a phone’s location, call records, travel history, copies of CNICs. Check whether your CNIC, mobile number or phone’s IMEI is in the sale listings we know of. What you type never leaves this phone: see below how.',
-    fill_any: 'Fill in one, two or all three.',
+    linkage: 'Check one number at a time. One check cannot name you: the server learns only a bucket number that thousands share. But two checks from the same connection, even hours apart (say your CNIC and your mobile number), give it two bucket numbers that together can pick you out of a leaked list linking CNICs to SIMs.',
+    choose_kind: 'What do you want to check?',
+    choose_cnic: 'CNIC',
+    choose_phone: 'Mobile number',
+    choose_imei: 'IMEI',
+    several_summary: 'Check more than one number together',
+    several_warning: 'Checking several numbers together tells the server that they belong together. The bucket numbers of a CNIC and a mobile number, taken together, can pick one person out of a leaked list of 100 million CNIC–SIM pairs. Check them together only if you accept that.',
+    check_together: 'Check together',
     label_cnic: 'CNIC number',
     hint_cnic: '13 digits, e.g. 35202-1234567-1',
     label_phone: 'Mobile number',
@@ -32,8 +49,9 @@ export const STRINGS = {
     privacy_title: 'How your privacy is protected',
     privacy_1: 'What you type stays on this phone. Before anything is sent, the page turns it into a blinded value: a random-looking number that only this page can undo.',
     privacy_2: 'The server applies its secret key to the blinded value and proves that it used its published key. The page checks the proof, then undoes the blinding.',
-    privacy_3: 'The page then downloads one bucket of entries named by a short prefix of the result, a bucket shared by thousands of other possible numbers, and looks for a match itself. It downloads the whole list of listings every time, so the server cannot tell whether anything matched.',
-    privacy_4: 'The server can learn that someone at your network address checked some identifiers, how many, and the bucket prefixes. It cannot learn your CNIC, number or IMEI, nor whether they were found.',
+    privacy_3: 'The page then downloads one bucket of entries named by a short prefix of the result, its bucket number, a bucket shared by thousands of other possible numbers, and looks for a match itself. It downloads the whole list of listings every time, so the server cannot tell whether anything matched.',
+    privacy_4: 'The server can learn that someone at your network address checked something, when, how many numbers, and their bucket numbers. From one check it cannot learn your CNIC, number or IMEI, nor whether it was found. Several checks from one address can be linked, as the note by the form explains.',
+    privacy_6: 'This page, not the server, decides how precise the bucket number may be: if the server asks for more than 16 bits (a bucket shared by fewer than about 6,900 mobile numbers), the page refuses to check and sends nothing.',
     privacy_5: 'Nothing you type is stored: not in this browser, not in a cookie, not on the server. Only your choice of language is remembered on this phone. No analytics, no other websites.',
     key_title: 'The key this page verified',
     key_id_label: 'Key id',
@@ -44,6 +62,7 @@ export const STRINGS = {
     footer: 'Khabardar keeps no identifier, sets no cookie and uses no analytics.',
 
     need_one: 'Enter a CNIC, a mobile number or an IMEI.',
+    need_value: { cnic: 'Enter a CNIC number.', phone: 'Enter a mobile number.', imei: 'Enter an IMEI.' },
     fix_errors: (n) => plural(n, 'Correct the marked entry. Nothing has been sent.', 'Correct the marked entries. Nothing has been sent.'),
     checking: 'Checking… on a slow connection this can take a few seconds.',
     checked: (found, total) => `Check complete: ${found} of ${total} found in listings.`,
@@ -98,10 +117,11 @@ export const STRINGS = {
       unallocated: 'No Pakistani mobile network uses this number’s first four digits (03xx). Check them.',
       not_pakistani: 'This is not a Pakistani number. Enter a number starting with 03 or +92.',
       unrecognised: 'This is not a CNIC, a mobile number or an IMEI.',
-      kind_mismatch: 'This is labelled as another kind of number (it starts with cnic:, phone: or imei:). Put it in the matching box.',
+      kind_mismatch: 'This is labelled as another kind of number (it starts with cnic:, phone: or imei:). Check it as that kind.',
       ambiguous: 'This could be a CNIC or a mobile number: put it in the matching box.',
     },
     looks_like: { cnic: 'It looks like a CNIC: enter it in the CNIC box.', phone: 'It looks like a mobile number: enter it in the mobile number box.', imei: 'It looks like an IMEI: enter it in the IMEI box.' },
+    looks_like_kind: { cnic: 'It looks like a CNIC: choose “CNIC” above.', phone: 'It looks like a mobile number: choose “Mobile number” above.', imei: 'It looks like an IMEI: choose “IMEI” above.' },
     error: {
       network: 'Could not reach the Khabardar server. Check your internet connection and try again.',
       timeout: 'The server took too long to answer; your connection may be slow. Try again.',
@@ -115,6 +135,10 @@ export const STRINGS = {
       bad_proof: 'The server could not prove that it answered with its published key, so its answer was not trusted and nothing is shown. Try again later.',
       malformed: 'The server’s answer could not be read. Try again later.',
       suite: 'The server speaks another protocol than this page. Reload the page.',
+      bucket_bits: (bits, max) => `This server asked for a ${bits}-bit bucket number, more than the ${max} bits this page accepts, so nothing was sent. ` +
+        `The bucket number is what the server learns about what you check: at ${max} bits about ${groupDigits(perBucket(max))} mobile numbers share one, ` +
+        (pointsToOne(bits) ? `but at ${bits} bits it could point to your number alone. ` : `but at ${bits} bits only about ${groupDigits(perBucket(bits))} would. `) +
+        'The server may be set up wrongly or tampered with: do not use it, and tell the people who run it.',
     },
     duration: (n, unit) => `${n} ${{ s: plural(n, 'second', 'seconds'), m: plural(n, 'minute', 'minutes'), h: plural(n, 'hour', 'hours') }[unit]}`,
 
@@ -167,7 +191,14 @@ export const STRINGS = {
     brand: 'خبردار',
     title: 'کیا میرا ڈیٹا بیچا جا رہا ہے؟',
     intro: 'ویب سائٹیں اور واٹس ایپ گروپ پاکستانیوں کا ڈیٹا بیچ رہے ہیں: فون کی لوکیشن، کالوں کا ریکارڈ، سفر کی تفصیل، شناختی کارڈ کی کاپیاں۔ دیکھیں کہ آپ کا شناختی کارڈ نمبر، موبائل نمبر یا فون کا IMEI ہماری معلوم فروخت کی فہرستوں میں ہے یا نہیں۔ جو آپ لکھتے ہیں وہ اس فون سے باہر نہیں جاتا: کیسے، یہ نیچے پڑھیں۔',
-    fill_any: 'ایک، دو یا تینوں خانے بھریں۔',
+    linkage: 'ایک وقت میں ایک ہی نمبر جانچیں۔ ایک جانچ سے آپ کی شناخت نہیں ہو سکتی: سرور کو صرف ایک ٹوکری نمبر معلوم ہوتا ہے جو ہزاروں نمبروں کا ہے۔ لیکن ایک ہی کنکشن سے دو جانچیں، چاہے گھنٹوں کے وقفے سے ہوں (مثلاً آپ کا شناختی کارڈ نمبر اور موبائل نمبر)، سرور کو دو ٹوکری نمبر دیتی ہیں جو مل کر آپ کو شناختی کارڈ اور سموں کی لیک شدہ فہرست میں پہچان سکتے ہیں۔',
+    choose_kind: 'آپ کیا جانچنا چاہتے ہیں؟',
+    choose_cnic: 'شناختی کارڈ',
+    choose_phone: 'موبائل نمبر',
+    choose_imei: 'IMEI',
+    several_summary: 'ایک سے زیادہ نمبر ایک ساتھ جانچیں',
+    several_warning: 'کئی نمبر ایک ساتھ جانچنے سے سرور کو پتا چلتا ہے کہ یہ ایک ساتھ ہیں۔ شناختی کارڈ اور موبائل نمبر کے ٹوکری نمبر مل کر شناختی کارڈ اور سم کے 10 کروڑ جوڑوں کی لیک شدہ فہرست میں سے ایک شخص کو پہچان سکتے ہیں۔ انہیں ایک ساتھ صرف تب جانچیں جب آپ یہ خطرہ قبول کرتے ہوں۔',
+    check_together: 'ایک ساتھ جانچیں',
     label_cnic: 'شناختی کارڈ نمبر (CNIC)',
     hint_cnic: '13 ہندسے، مثلاً ' + L('35202-1234567-1'),
     label_phone: 'موبائل نمبر',
@@ -179,8 +210,9 @@ export const STRINGS = {
     privacy_title: 'آپ کی رازداری کیسے محفوظ رہتی ہے',
     privacy_1: 'جو آپ لکھتے ہیں وہ اسی فون پر رہتا ہے۔ کچھ بھی بھیجنے سے پہلے یہ صفحہ اسے ایک چھپی ہوئی قدر میں بدل دیتا ہے: ایک بے ترتیب سا عدد جسے صرف یہی صفحہ واپس کھول سکتا ہے۔',
     privacy_2: 'سرور اس چھپی ہوئی قدر پر اپنی خفیہ کلید لگاتا ہے اور ثابت کرتا ہے کہ اس نے اپنی شائع کردہ کلید ہی استعمال کی۔ صفحہ اس ثبوت کی جانچ کرتا ہے، پھر پردہ ہٹاتا ہے۔',
-    privacy_3: 'پھر صفحہ نتیجے کے ابتدائی چند حروف والی ایک ٹوکری (bucket) ڈاؤن لوڈ کرتا ہے، جو ہزاروں دوسرے ممکنہ نمبروں کی بھی ہے، اور میل خود تلاش کرتا ہے۔ یہ ہر بار تمام فہرستیں ڈاؤن لوڈ کرتا ہے، تاکہ سرور کو پتا نہ چلے کہ کچھ ملا یا نہیں۔',
-    privacy_4: 'سرور یہ جان سکتا ہے کہ آپ کے نیٹ ورک ایڈریس سے کسی نے کچھ نمبر جانچے، کتنے جانچے، اور ٹوکریوں کے ابتدائی حروف۔ وہ آپ کا شناختی کارڈ نمبر، موبائل نمبر یا IMEI نہیں جان سکتا، نہ یہ کہ وہ ملے یا نہیں۔',
+    privacy_3: 'پھر صفحہ نتیجے کے ابتدائی چند حروف (ٹوکری نمبر) والی ایک ٹوکری (bucket) ڈاؤن لوڈ کرتا ہے، جو ہزاروں دوسرے ممکنہ نمبروں کی بھی ہے، اور میل خود تلاش کرتا ہے۔ یہ ہر بار تمام فہرستیں ڈاؤن لوڈ کرتا ہے، تاکہ سرور کو پتا نہ چلے کہ کچھ ملا یا نہیں۔',
+    privacy_4: 'سرور یہ جان سکتا ہے کہ آپ کے نیٹ ورک ایڈریس سے کسی نے کب اور کتنے نمبر جانچے، اور ان کے ٹوکری نمبر۔ ایک جانچ سے وہ آپ کا شناختی کارڈ نمبر، موبائل نمبر یا IMEI نہیں جان سکتا، نہ یہ کہ وہ ملا یا نہیں۔ ایک ہی ایڈریس سے کی گئی کئی جانچیں آپس میں جوڑی جا سکتی ہیں، جیسا کہ فارم کے ساتھ لکھا ہے۔',
+    privacy_6: 'ٹوکری نمبر کتنا باریک ہو، یہ سرور نہیں بلکہ یہ صفحہ طے کرتا ہے: اگر سرور 16 بِٹ سے زیادہ مانگے (یعنی ایسی ٹوکری جس میں تقریباً 6,900 سے کم موبائل نمبر ہوں) تو صفحہ جانچ سے انکار کر دیتا ہے اور کچھ نہیں بھیجتا۔',
     privacy_5: 'آپ کا لکھا کچھ بھی محفوظ نہیں کیا جاتا: نہ اس براؤزر میں، نہ کسی کوکی میں، نہ سرور پر۔ صرف آپ کی منتخب زبان اس فون پر یاد رکھی جاتی ہے۔ کوئی ٹریکنگ نہیں، کوئی دوسری ویب سائٹ نہیں۔',
     key_title: 'وہ کلید جس کی اس صفحے نے تصدیق کی',
     key_id_label: 'کلید کی شناخت (key id)',
@@ -191,6 +223,7 @@ export const STRINGS = {
     footer: 'خبردار کوئی شناختی نمبر محفوظ نہیں کرتا، کوئی کوکی نہیں لگاتا اور کوئی ٹریکنگ استعمال نہیں کرتا۔',
 
     need_one: 'شناختی کارڈ نمبر، موبائل نمبر یا IMEI میں سے کم از کم ایک درج کریں۔',
+    need_value: { cnic: 'شناختی کارڈ نمبر درج کریں۔', phone: 'موبائل نمبر درج کریں۔', imei: 'IMEI درج کریں۔' },
     fix_errors: (n) => plural(n, 'نشان زدہ اندراج درست کریں۔ ابھی کچھ نہیں بھیجا گیا۔', 'نشان زدہ اندراجات درست کریں۔ ابھی کچھ نہیں بھیجا گیا۔'),
     checking: 'جانچ ہو رہی ہے… سست کنکشن پر چند سیکنڈ لگ سکتے ہیں۔',
     checked: (found, total) => `جانچ مکمل: ${total} میں سے ${found} فہرستوں میں ملے۔`,
@@ -245,10 +278,11 @@ export const STRINGS = {
       unallocated: 'کوئی پاکستانی موبائل نیٹ ورک اس نمبر کے پہلے چار ہندسے (03xx) استعمال نہیں کرتا۔ انہیں دوبارہ دیکھیں۔',
       not_pakistani: 'یہ پاکستانی نمبر نہیں۔ 03 یا ' + L('+92') + ' سے شروع ہونے والا نمبر درج کریں۔',
       unrecognised: 'یہ نہ شناختی کارڈ نمبر ہے، نہ موبائل نمبر، نہ IMEI۔',
-      kind_mismatch: 'اس پر کسی اور قسم کے نمبر کا لیبل لگا ہے (یہ ' + L('cnic:') + '، ' + L('phone:') + ' یا ' + L('imei:') + ' سے شروع ہوتا ہے)۔ اسے متعلقہ خانے میں لکھیں۔',
+      kind_mismatch: 'اس پر کسی اور قسم کے نمبر کا لیبل لگا ہے (یہ ' + L('cnic:') + '، ' + L('phone:') + ' یا ' + L('imei:') + ' سے شروع ہوتا ہے)۔ اسے اسی قسم کے نمبر کے طور پر جانچیں۔',
       ambiguous: 'یہ شناختی کارڈ نمبر بھی ہو سکتا ہے اور موبائل نمبر بھی: اسے متعلقہ خانے میں لکھیں۔',
     },
     looks_like: { cnic: 'یہ شناختی کارڈ نمبر لگتا ہے: اسے شناختی کارڈ کے خانے میں لکھیں۔', phone: 'یہ موبائل نمبر لگتا ہے: اسے موبائل نمبر کے خانے میں لکھیں۔', imei: 'یہ IMEI لگتا ہے: اسے IMEI کے خانے میں لکھیں۔' },
+    looks_like_kind: { cnic: 'یہ شناختی کارڈ نمبر لگتا ہے: اوپر “شناختی کارڈ” چنیں۔', phone: 'یہ موبائل نمبر لگتا ہے: اوپر “موبائل نمبر” چنیں۔', imei: 'یہ IMEI لگتا ہے: اوپر “IMEI” چنیں۔' },
     error: {
       network: 'خبردار کے سرور سے رابطہ نہیں ہو سکا۔ اپنا انٹرنیٹ کنکشن دیکھیں اور دوبارہ کوشش کریں۔',
       timeout: 'سرور نے جواب دینے میں بہت دیر لگائی؛ شاید آپ کا کنکشن سست ہے۔ دوبارہ کوشش کریں۔',
@@ -262,6 +296,10 @@ export const STRINGS = {
       bad_proof: 'سرور یہ ثابت نہیں کر سکا کہ اس نے اپنی شائع کردہ کلید سے جواب دیا، اس لیے اس کے جواب پر بھروسا نہیں کیا گیا اور کچھ نہیں دکھایا گیا۔ کچھ دیر بعد دوبارہ کوشش کریں۔',
       malformed: 'سرور کا جواب پڑھا نہیں جا سکا۔ کچھ دیر بعد دوبارہ کوشش کریں۔',
       suite: 'سرور اس صفحے سے مختلف طریقہ استعمال کرتا ہے۔ صفحہ دوبارہ لوڈ کریں۔',
+      bucket_bits: (bits, max) => `اس سرور نے ${bits} بِٹ کا ٹوکری نمبر مانگا، جو اس صفحے کی حد (${max} بِٹ) سے زیادہ ہے، اس لیے کچھ نہیں بھیجا گیا۔ ` +
+        `ٹوکری نمبر ہی وہ چیز ہے جو سرور آپ کی جانچ کے بارے میں جانتا ہے: ${max} بِٹ پر تقریباً ${groupDigits(perBucket(max))} موبائل نمبر ایک ٹوکری میں ہوتے ہیں، ` +
+        (pointsToOne(bits) ? `مگر ${bits} بِٹ پر یہ صرف آپ کے نمبر کی نشاندہی کر سکتا ہے۔ ` : `مگر ${bits} بِٹ پر صرف تقریباً ${groupDigits(perBucket(bits))}۔ `) +
+        'ہو سکتا ہے سرور غلط ترتیب دیا گیا ہو یا اس میں چھیڑ چھاڑ کی گئی ہو: اسے استعمال نہ کریں اور اسے چلانے والوں کو بتائیں۔',
     },
     duration: (n, unit) => `${n} ${{ s: 'سیکنڈ', m: 'منٹ', h: 'گھنٹے' }[unit]}`,
 

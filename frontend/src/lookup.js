@@ -5,6 +5,10 @@
 // it here. The server receives blinded points and bucket prefixes, never an
 // identifier; the whole listing catalogue is fetched whatever matched, since
 // asking for one listing would say which entry of the bucket matched.
+//
+// The prefix is what the server learns about each identifier, so its length
+// is not the server's to choose: a config asking for more than
+// MAX_BUCKET_BITS is refused before anything is evaluated.
 
 import { ristretto255, ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -14,14 +18,22 @@ export const SUITE = 'ristretto255-SHA512';
 const TIMEOUT_MS = 30000; // one request, body included, as the Go client
 const voprf = ristretto255_oprf.voprf;
 
+// MAX_BUCKET_BITS is the most bucket bits the page accepts, as the Go
+// client's DefaultMaxBucketBits: a 16-bit prefix is shared by about
+// 4.5×10⁸ / 65,536 ≈ 6,900 possible mobile numbers, a 32-bit one by none.
+export const MAX_BUCKET_BITS = 16;
+
 // LookupError is a failed lookup. code is one of: network, timeout,
 // rate_limited (retryAt: a Date or null), unauthorized, unavailable, server,
-// key_rotated, bad_proof, malformed, suite. It never holds an identifier.
+// key_rotated, bad_proof, malformed, suite, bucket_bits (bits: what the
+// server asked for, max: the most the page accepts). It never holds an
+// identifier.
 export class LookupError extends Error {
-  constructor(code, retryAt = null) {
+  constructor(code, retryAt = null, detail = {}) {
     super(code);
     this.code = code;
     this.retryAt = retryAt;
+    Object.assign(this, detail);
   }
 }
 
@@ -57,10 +69,13 @@ export function retryAt(header, now = Date.now()) {
 }
 
 // Client talks to the server at base, a URL ending in '/' under which v1/…
-// lives (the page's own directory).
+// lives (the page's own directory). maxBucketBits may lower the most bucket
+// bits accepted, never raise it: anything else is MAX_BUCKET_BITS.
 export class Client {
-  constructor(base) {
+  constructor(base, { maxBucketBits } = {}) {
     this.base = base;
+    this.maxBucketBits = Number.isInteger(maxBucketBits) && maxBucketBits >= 4 && maxBucketBits < MAX_BUCKET_BITS
+      ? maxBucketBits : MAX_BUCKET_BITS;
     this.cfg = null;
     this.pending = null; // a config fetch under way, shared by its callers
   }
@@ -109,6 +124,10 @@ export class Client {
   async fetchConfig() {
     const c = await this.request('GET', 'v1/config');
     if (c.suite !== SUITE || c.mode !== 'voprf') throw new LookupError('suite');
+    // Before the other checks, so the refusal is said in plain words.
+    if (typeof c.bucket_bits === 'number' && c.bucket_bits > this.maxBucketBits) {
+      throw new LookupError('bucket_bits', null, { bits: c.bucket_bits, max: this.maxBucketBits });
+    }
     if (typeof c.key_id !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(c.key_id)) throw new LookupError('malformed');
     const pub = fromB64url(c.public_key);
     try {

@@ -1,7 +1,11 @@
-// The page: reads the three boxes, validates them as the server would,
-// runs the lookup and shows the outcome in the chosen language. Values
-// typed live only in the input elements and in this module's variables for
-// the length of a check: never in a URL, storage or the console.
+// The page: reads the one box (its kind chosen above it) or, when asked
+// for deliberately, the three boxes of "check several together"; validates
+// them as the server would, runs the lookup and shows the outcome in the
+// chosen language. Checking one value at a time is the easy path: values
+// checked together can be linked by the server (see the linkage note).
+// Values typed live only in the input elements and in this module's
+// variables for the length of a check: never in a URL, storage or the
+// console.
 
 import { parse, KINDS } from './identifier.js';
 import { Client, LookupError } from './lookup.js';
@@ -12,14 +16,18 @@ import { h, applyLanguage } from './dom.js';
 const LANG_KEY = 'khabardar.lang'; // the one thing the page stores
 
 const $ = (id) => document.getElementById(id);
-const form = $('check-form');
-const inputs = { cnic: $('cnic'), phone: $('phone'), imei: $('imei') };
+const inputs = { cnic: $('cnic'), phone: $('phone'), imei: $('imei') }; // "check several together"
 const client = new Client(new URL('./', document.baseURI).href);
+
+// FIELDS are the text boxes: the one box ("value") and the three of
+// "check several together", named by kind.
+const FIELDS = ['value', ...KINDS];
 
 const state = {
   lang: pickLang(readSaved(), navigator.languages || [navigator.language]),
-  errors: {}, // kind → {reason, looksLike}
-  formError: null, // {key} of a STRINGS message, and n for fix_errors
+  kind: 'cnic', // the kind chosen for the one box
+  errors: {}, // field → {kind, reason, looksLike}
+  formError: null, // {form: 'one' or 'several', key of a STRINGS message, n for fix_errors}
   busy: false,
   outcome: null, // {results} or {error: LookupError}
   keyFailed: false,
@@ -37,19 +45,33 @@ const t = () => STRINGS[state.lang];
 
 function render() {
   const s = t();
+  renderKind(); // before applyLanguage, which fills the label and hint it names
   applyLanguage(s, state.lang);
   renderErrors();
   renderKey();
   renderOutcome();
 }
 
+// renderKind shows the chosen kind: its option marked, the one box's label,
+// hint and keyboard.
+function renderKind() {
+  for (const kind of KINDS) {
+    const radio = $('kind-' + kind);
+    radio.checked = kind === state.kind;
+    radio.parentElement.classList.toggle('chosen', radio.checked);
+  }
+  $('value-label').dataset.i18n = 'label_' + state.kind;
+  $('value-hint').dataset.i18n = 'hint_' + state.kind;
+  $('value').setAttribute('inputmode', state.kind === 'phone' ? 'tel' : 'numeric');
+}
+
 function renderErrors() {
   const s = t();
-  for (const kind of KINDS) {
-    const el = $(kind + '-error');
-    const e = state.errors[kind];
-    if (e) inputs[kind].setAttribute('aria-invalid', 'true');
-    else inputs[kind].removeAttribute('aria-invalid');
+  for (const field of FIELDS) {
+    const el = $(field + '-error');
+    const e = state.errors[field];
+    if (e) $(field).setAttribute('aria-invalid', 'true');
+    else $(field).removeAttribute('aria-invalid');
     el.hidden = !e;
     if (!e) {
       el.textContent = '';
@@ -58,12 +80,18 @@ function renderErrors() {
     }
     el.dataset.reason = e.reason;
     const msg = s.reason[e.reason];
-    el.textContent = (typeof msg === 'object' ? msg[kind] : msg) + (e.looksLike ? ' ' + s.looks_like[e.looksLike] : '');
+    // In the one box a value of another kind calls for another choice of
+    // kind; in the three boxes, for another box.
+    const hint = !e.looksLike ? '' : ' ' + (field === 'value' ? s.looks_like_kind : s.looks_like)[e.looksLike];
+    el.textContent = (typeof msg === 'object' ? msg[e.kind] : msg) + hint;
   }
-  const fe = $('form-error');
   const f = state.formError;
-  fe.hidden = !f;
-  fe.textContent = !f ? '' : f.key === 'fix_errors' ? s.fix_errors(f.n) : s[f.key];
+  for (const [form, id] of [['one', 'form-error'], ['several', 'several-error']]) {
+    const el = $(id);
+    const mine = f && f.form === form;
+    el.hidden = !mine;
+    el.textContent = !mine ? '' : f.key === 'fix_errors' ? s.fix_errors(f.n) : f.key === 'need_value' ? s.need_value[state.kind] : s[f.key];
+  }
 }
 
 function renderKey() {
@@ -97,6 +125,7 @@ function renderOutcome() {
 
 function errorText(e) {
   const msg = t().error[e.code] || t().error.server;
+  if (e.code === 'bucket_bits') return msg(e.bits, e.max);
   if (e.code !== 'rate_limited') return msg;
   if (!e.retryAt) return msg(null);
   const r = formatRetry(state.lang, e.retryAt);
@@ -154,39 +183,66 @@ function renderListing(l) {
       h('td', { dir: 'auto' }, s.price(Number(c.price_pkr) || 0)))))));
 }
 
-// looksLike names the kind an entry rejected in one box would be valid as,
-// so that a number typed in the wrong box gets a hint.
+// looksLike names the kind an entry rejected as kind would be valid as, so
+// that a number of another kind gets a hint.
 function looksLike(kind, raw) {
   const r = parse('', raw);
   return r.canonical && r.kind !== kind ? r.kind : null;
 }
 
-async function onSubmit(ev) {
+// entry parses one box's value as kind, noting why it is not one.
+function entry(field, kind) {
+  const raw = $(field).value;
+  const r = parse(kind, raw);
+  if (!r.canonical) state.errors[field] = { kind, reason: r.reason, looksLike: looksLike(kind, raw) };
+  return r;
+}
+
+// refuse shows a form's error and puts focus where it is to be corrected.
+function refuse(form, error, field) {
+  state.formError = { form, ...error };
+  state.outcome = null;
+  render();
+  $(field).focus();
+}
+
+// onCheck checks the one box's value: the easy path.
+async function onCheck(ev) {
+  ev.preventDefault();
+  if (state.busy) return;
+  state.errors = {};
+  state.formError = null;
+  if ($('value').value.trim() === '') return refuse('one', { key: 'need_value' }, 'value');
+  const r = entry('value', state.kind);
+  if (!r.canonical) return refuse('one', { key: 'fix_errors', n: 1 }, 'value');
+  await lookup([r], 'check');
+}
+
+// onCheckSeveral checks the three boxes together: chosen deliberately,
+// under the warning that the values are linked.
+async function onCheckSeveral(ev) {
   ev.preventDefault();
   if (state.busy) return;
   state.errors = {};
   state.formError = null;
   const ids = [];
   for (const kind of KINDS) {
-    const raw = inputs[kind].value;
-    if (raw.trim() === '') continue;
-    const r = parse(kind, raw);
+    if (inputs[kind].value.trim() === '') continue;
+    const r = entry(kind, kind);
     if (r.canonical) ids.push(r);
-    else state.errors[kind] = { reason: r.reason, looksLike: looksLike(kind, raw) };
   }
   const invalid = KINDS.filter((k) => state.errors[k]);
-  if (invalid.length || !ids.length) {
-    state.formError = invalid.length ? { key: 'fix_errors', n: invalid.length } : { key: 'need_one' };
-    state.outcome = null;
-    render();
-    inputs[invalid[0] || 'cnic'].focus();
-    return;
-  }
+  if (invalid.length) return refuse('several', { key: 'fix_errors', n: invalid.length }, invalid[0]);
+  if (!ids.length) return refuse('several', { key: 'need_one' }, 'cnic');
+  await lookup(ids, 'check-several');
+}
+
+async function lookup(ids, button) {
   // Busy is shown with aria-disabled, not disabled: disabling the focused
   // button would drop keyboard focus to the top of the page.
   state.busy = true;
   state.outcome = null;
-  $('check').setAttribute('aria-disabled', 'true');
+  $(button).setAttribute('aria-disabled', 'true');
   render();
   try {
     state.outcome = { results: await client.check(ids) };
@@ -195,11 +251,27 @@ async function onSubmit(ev) {
   }
   state.busy = false;
   state.keyFailed = !client.cfg;
-  $('check').removeAttribute('aria-disabled');
+  $(button).removeAttribute('aria-disabled');
+  render();
+}
+
+function onKind(ev) {
+  state.kind = ev.target.value;
+  delete state.errors.value; // said of the kind chosen before
+  if (state.formError && state.formError.form === 'one') state.formError = null;
   render();
 }
 
 function onClear() {
+  $('value').value = '';
+  state.errors = {};
+  state.formError = null;
+  state.outcome = null;
+  render();
+  $('value').focus();
+}
+
+function onClearSeveral() {
   for (const k of KINDS) inputs[k].value = '';
   state.errors = {};
   state.formError = null;
@@ -218,11 +290,17 @@ function onToggle() {
   render();
 }
 
-form.addEventListener('submit', onSubmit);
+$('check-form').addEventListener('submit', onCheck);
+$('several-form').addEventListener('submit', onCheckSeveral);
+for (const kind of KINDS) $('kind-' + kind).addEventListener('change', onKind);
 $('clear').addEventListener('click', onClear);
+$('clear-several').addEventListener('click', onClearSeveral);
 $('lang-toggle').addEventListener('click', onToggle);
 render();
-// The key is shown before any check: fetching it reveals nothing.
-client.config().catch(() => {
+// The key is shown before any check: fetching it reveals nothing. A server
+// asking for too precise a bucket number is refused at once, before anyone
+// types.
+client.config().catch((e) => {
   state.keyFailed = true;
-}).then(renderKey);
+  if (e instanceof LookupError && e.code === 'bucket_bits' && !state.busy && !state.outcome) state.outcome = { error: e };
+}).then(render);

@@ -42,9 +42,26 @@ test('every reason, category, source kind and status has words', () => {
     assert.deepEqual(Object.keys(s.source_kind), goList('SourceKinds'));
     assert.deepEqual(Object.keys(s.status_name), goList('Statuses'));
     assert.deepEqual(Object.keys(s.kind_title), KINDS);
-    for (const code of ['network', 'timeout', 'rate_limited', 'unauthorized', 'unavailable', 'server', 'key_rotated', 'bad_proof', 'malformed', 'suite']) {
+    for (const code of ['network', 'timeout', 'rate_limited', 'unauthorized', 'unavailable', 'server', 'key_rotated', 'bad_proof', 'malformed', 'suite', 'bucket_bits']) {
       assert.ok(s.error[code], `${lang} error ${code}`);
     }
+    for (const k of KINDS) {
+      for (const key of ['need_value', 'looks_like', 'looks_like_kind']) assert.equal(typeof s[key][k], 'string', `${lang} ${key} ${k}`);
+    }
+  }
+});
+
+test('the refusal of a server asking for too many bucket bits says the numbers', () => {
+  assert.equal(STRINGS.en.error.bucket_bits(32, 16), 'This server asked for a 32-bit bucket number, more than the 16 bits this page accepts, so nothing was sent. ' +
+    'The bucket number is what the server learns about what you check: at 16 bits about 6,900 mobile numbers share one, but at 32 bits it could point to your number alone. ' +
+    'The server may be set up wrongly or tampered with: do not use it, and tell the people who run it.');
+  assert.ok(STRINGS.en.error.bucket_bits(20, 16).includes('but at 20 bits only about 430 would.'));
+  assert.ok(STRINGS.en.error.bucket_bits(24, 16).includes('but at 24 bits only about 27 would.'));
+  assert.ok(STRINGS.en.error.bucket_bits(28, 16).includes('it could point to your number alone'));
+  assert.ok(STRINGS.en.error.bucket_bits(16, 12).includes('at 12 bits about 110,000 mobile numbers share one, but at 16 bits only about 6,900 would.'));
+  for (const bits of [20, 32]) {
+    const ur = STRINGS.ur.error.bucket_bits(bits, 16);
+    assert.ok(ur.includes(`${bits} بِٹ`) && ur.includes('6,900'), ur);
   }
 });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { Client, LookupError, b64url, fromB64url, fingerprint, match, retryAt } from '../src/lookup.js';
+import { Client, LookupError, MAX_BUCKET_BITS, b64url, fromB64url, fingerprint, match, retryAt } from '../src/lookup.js';
 import { parse } from '../src/identifier.js';
 
 const voprf = ristretto255_oprf.voprf;
@@ -214,4 +214,40 @@ test('a config whose fingerprint or suite is wrong is refused', async () => {
     const err = await withFetch(srv, () => new Client('http://site.test/').config().catch((e) => e));
     assert.equal(err.code, code, JSON.stringify(change));
   }
+});
+
+test('a config asking for more bucket bits than the page accepts is refused before anything else is asked', async () => {
+  const cases = [
+    // bits the server asks for, the page's limit (undefined: the default), refused
+    [12, undefined, false],
+    [16, undefined, false],
+    [17, undefined, true],
+    [20, undefined, true],
+    [24, undefined, true],
+    [32, undefined, true],
+    [64, undefined, true],
+    [12, 12, false],
+    [16, 12, true],
+    [16, 15, true],
+  ];
+  for (const [bits, max, refused] of cases) {
+    const name = `${bits} bits, limit ${max || 'default'}`;
+    const srv = fakeServer({ bucketBits: bits % 4 === 0 && bits <= 32 ? bits : 16, stored: { 'phone:+923001234567': ['a'] }, listings: [listing('a')] });
+    const inner = srv.fetch;
+    srv.fetch = async (url, opts) => {
+      const r = await inner(url, opts);
+      return url.endsWith('/v1/config') ? new Response(JSON.stringify({ ...(await r.json()), bucket_bits: bits }), { status: 200 }) : r;
+    };
+    const client = new Client('http://site.test/', max ? { maxBucketBits: max } : undefined);
+    const res = await withFetch(srv, () => client.check(ids(['phone', '03001234567'])).catch((e) => e));
+    if (!refused) {
+      assert.deepEqual(res.map((r) => r.listings.map((l) => l.id)), [['a']], name);
+      continue;
+    }
+    assert.ok(res instanceof LookupError, name + ': not refused');
+    assert.deepEqual([res.code, res.bits, res.max], ['bucket_bits', bits, max || 16], name);
+    assert.deepEqual(srv.calls.map((c) => c.path), ['/v1/config'], name + ': asked more than the config');
+    assert.equal(client.cfg, null, name + ': a refused config is kept');
+  }
+  assert.equal(MAX_BUCKET_BITS, 16);
 });

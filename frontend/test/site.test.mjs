@@ -48,7 +48,7 @@ const keyShown = () => /^[0-9a-f]{16}$/.test(document.getElementById('key-id').t
 // Chromium with a fresh profile, recording everything the page sends and
 // receives; when fn succeeds it checks that none of it holds an identifier
 // typed during the session, and that nothing left the origin or set a cookie.
-async function session({ base = BASE, locale = 'en-US', path = '/', ready = keyShown } = {}, fn) {
+async function session({ base = BASE, locale = 'en-US', path = '/', ready = keyShown, setup = null } = {}, fn) {
   const dir = mkdtempSync(join(tmpdir(), 'khabardar-profile-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.KHABARDAR_CHROMIUM || '/usr/bin/chromium',
@@ -72,6 +72,7 @@ async function session({ base = BASE, locale = 'en-US', path = '/', ready = keyS
     });
     page.on('console', (m) => s.console.push(m.text()));
     page.on('pageerror', (e) => s.errors.push('page error: ' + e.message));
+    if (setup) await setup(page);
     await page.goto(base + path);
     await page.waitForFunction(ready);
     await fn(s);
@@ -82,23 +83,40 @@ async function session({ base = BASE, locale = 'en-US', path = '/', ready = keyS
   }
 }
 
-// check fills the boxes (kind → value; the others are emptied), presses
-// Check and waits for the outcome. It returns the requests the check made.
-async function check(s, values) {
+// check checks values (kind → value) and waits for the outcome. One value
+// goes the easy way: its kind chosen, typed in the one box, Check pressed.
+// Several (or any, with together) go through "check more than one number
+// together": that panel opened, its three boxes filled (the others emptied)
+// and its button pressed. An empty values presses the one box's Check with
+// the box emptied (or, with together, the panel's). It returns the requests
+// the check made.
+async function check(s, values, { together = Object.keys(values).length > 1 } = {}) {
   const { page } = s;
-  for (const k of KINDS) {
-    const v = values[k] || '';
-    await page.fill('#' + k, v);
-    // Remembered for the privacy check if it is an identifier of any kind.
+  // Remembered for the privacy check if it is an identifier of any kind.
+  const remember = (k, v) => {
     const id = parse(k, v).canonical ? parse(k, v) : parse('', v);
     if (id.canonical) s.typed.push({ kind: id.kind, typed: v });
+  };
+  let button = '#check';
+  if (together) {
+    if (!(await page.$eval('#several', (d) => d.open))) await page.click('#several summary');
+    for (const k of KINDS) {
+      await page.fill('#' + k, values[k] || '');
+      remember(k, values[k] || '');
+    }
+    button = '#check-several';
+  } else {
+    const [kind] = Object.keys(values);
+    if (kind) await page.check('#kind-' + kind);
+    await page.fill('#value', kind ? values[kind] : '');
+    if (kind) remember(kind, values[kind]);
   }
   const before = s.requests.length;
-  await page.click('#check');
+  await page.click(button);
   await page.waitForFunction(() => {
     const r = document.getElementById('results');
     return r.getAttribute('aria-busy') === 'false' && (r.querySelector('.result, #lookup-error') ||
-      !document.getElementById('form-error').hidden);
+      !document.getElementById('form-error').hidden || !document.getElementById('several-error').hidden);
   });
   await Promise.all(s.pending);
   return s.requests.slice(before);
@@ -201,31 +219,60 @@ const routes = (reqs) => reqs.filter((r) => new URL(r.url).pathname.startsWith('
 
 // ---- tests ----
 
-test('the key id and fingerprint shown are those of /v1/config', { skip, timeout: TIMEOUT }, async () => {
+test('as it opens: the key of /v1/config, the linkage said beside the form, several together a deliberate choice', { skip, timeout: TIMEOUT }, async () => {
   const cfg = await (await fetch(BASE + '/v1/config')).json();
   const sum = createHash('sha256').update(Buffer.from(cfg.public_key, 'base64url')).digest('hex');
   assert.equal(cfg.fingerprint, sum.match(/.{4}/g).join(' '));
   await session({}, async (s) => {
+    const { page } = s;
     assert.equal(await text(s, '#key-id'), cfg.key_id);
     assert.equal(await text(s, '#key-fingerprint'), cfg.fingerprint);
+    for (const lang of ['en', 'ur']) {
+      await setLang(s, lang);
+      const t = STRINGS[lang];
+      // The note is in the form, before the box, and describes Check.
+      assert.equal(await text(s, '#check-form #linkage'), t.linkage);
+      assert.ok(await page.$eval('#linkage', (n) => n.compareDocumentPosition(document.getElementById('value')) & Node.DOCUMENT_POSITION_FOLLOWING));
+      assert.equal(await attr(s, '#check', 'aria-describedby'), 'linkage');
+      // One box by default; the three boxes are behind a closed panel
+      // whose button carries the warning.
+      assert.ok(await page.isVisible('#value'));
+      assert.ok(!(await page.$eval('#several', (d) => d.open)), 'the panel starts closed');
+      assert.ok(await page.isHidden('#cnic') && await page.isHidden('#check-several'));
+      await page.click('#several summary');
+      assert.equal(await text(s, '#several-warning'), t.several_warning);
+      assert.equal(await attr(s, '#check-several', 'aria-describedby'), 'several-warning');
+      assert.ok(await page.isVisible('#cnic') && await page.isVisible('#several-warning'));
+      await shot(s, lang + '-several');
+      await page.click('#several summary');
+    }
   });
 });
 
-// rounds groups values by kind into checks of up to one value of each kind.
-const rounds = (set) => Array.from({ length: Math.max(...KINDS.map((k) => (set[k] || []).length)) },
-  (_, i) => Object.fromEntries(KINDS.filter((k) => (set[k] || [])[i]).map((k) => [k, set[k][i]])));
+// rounds is the first value of each kind checked alone, the easy way (one
+// box), then every value in checks of up to one value of each kind together.
+const rounds = (set) => [...KINDS.filter((k) => (set[k] || []).length).map((k) => ({ [k]: set[k][0] })),
+  ...Array.from({ length: Math.max(...KINDS.map((k) => (set[k] || []).length)) },
+    (_, i) => Object.fromEntries(KINDS.filter((k) => (set[k] || [])[i]).map((k) => [k, set[k][i]])))];
 
 test('found and not found, for each kind', { skip, timeout: TIMEOUT }, async () => {
   const l = fixture.listing;
   await session({}, async (s) => {
     for (const [i, values] of rounds(fixture.found).entries()) {
-      const r = routes(await check(s, values));
+      const reqs = await check(s, values);
+      const r = routes(reqs);
       assert.equal(r.filter((x) => x === 'POST /v1/evaluate').length, 1, 'one evaluation per check');
+      const evaluation = JSON.parse(reqs.find((x) => new URL(x.url).pathname === '/v1/evaluate').postData);
+      assert.equal(evaluation.blinded.length, Object.keys(values).length, 'as many blinded values as values checked');
       assert.equal(r[r.length - 1], 'GET /v1/listings', 'the whole catalogue, last');
       assert.ok(r.every((x) => !x.startsWith('GET /v1/listings/')), 'never one listing by id');
+      // The listing's details and the advice: on the first check and on
+      // those of several values; the page draws them alike for one.
+      const detailed = i === 0 || Object.keys(values).length > 1;
       for (const kind of Object.keys(values)) {
         const sel = `.result[data-kind="${kind}"]`;
         assert.equal(await attr(s, sel, 'data-found'), 'true', `found ${kind} #${i + 1}`);
+        if (!detailed) continue;
         const ls = sel + ` .listing[data-listing-id="${l.id}"]`;
         assert.equal(await text(s, ls + ' h3'), l.title);
         const dl = await text(s, ls + ' dl');
@@ -238,11 +285,11 @@ test('found and not found, for each kind', { skip, timeout: TIMEOUT }, async () 
           assert.equal(await text(s, row + ' td'), STRINGS.en.price(c.price_pkr));
         }
       }
-      for (const c of l.categories) {
+      assert.ok(await s.page.$('#advice [data-step="report_1799"]'));
+      for (const c of detailed ? l.categories : []) {
         if (c.category !== 'other') assert.ok(await s.page.$(`#advice [data-category="${c.category}"] li`), `advice for ${c.category}`);
       }
-      assert.ok(await s.page.$('#advice [data-step="report_1799"]'));
-      assert.ok(await s.page.$('#advice [data-step="refuse_calls"]'));
+      if (detailed) assert.ok(await s.page.$('#advice [data-step="refuse_calls"]'));
       if (i === 0) {
         await shot(s, 'en-found');
         await setLang(s, 'ur');
@@ -250,6 +297,7 @@ test('found and not found, for each kind', { skip, timeout: TIMEOUT }, async () 
         await shot(s, 'ur-found');
         await setLang(s, 'en');
       }
+      assert.equal(await text(s, '#summary'), STRINGS.en.checked(Object.keys(values).length, Object.keys(values).length));
     }
 
     for (const [i, values] of rounds(fixture.absent).entries()) {
@@ -294,26 +342,46 @@ test('every invalid-input message, in both languages', { skip, timeout: TIMEOUT 
   await session({}, async (s) => {
     for (const lang of ['en', 'ur']) {
       await setLang(s, lang);
-      for (const c of cases.values()) {
-        assert.deepEqual(routes(await check(s, { [c.kind]: c.input })), [], 'nothing is sent for an invalid entry');
-        const err = `#${c.kind}-error`;
-        assert.equal(await attr(s, err, 'data-reason'), c.reason);
-        const msg = STRINGS[lang].reason[c.reason];
-        assert.ok((await text(s, err)).startsWith(typeof msg === 'object' ? msg[c.kind] : msg), `${lang} message for ${c.reason}`);
-        assert.equal(await attr(s, '#' + c.kind, 'aria-invalid'), 'true');
-        assert.equal(await text(s, '#form-error'), STRINGS[lang].fix_errors(1));
-        assert.equal(await s.page.evaluate(() => document.activeElement.id), c.kind, 'focus moves to the entry to correct');
+      for (const together of lang === 'en' ? [false, true] : [false]) {
+        // The one box, then (in English) the box of the kind among the three.
+        for (const c of cases.values()) {
+          assert.deepEqual(routes(await check(s, { [c.kind]: c.input }, { together })), [], 'nothing is sent for an invalid entry');
+          const box = together ? c.kind : 'value';
+          const err = `#${box}-error`;
+          assert.equal(await attr(s, err, 'data-reason'), c.reason);
+          const msg = STRINGS[lang].reason[c.reason];
+          assert.ok((await text(s, err)).startsWith(typeof msg === 'object' ? msg[c.kind] : msg), `${lang} message for ${c.reason}`);
+          assert.equal(await attr(s, '#' + box, 'aria-invalid'), 'true');
+          assert.equal(await text(s, together ? '#several-error' : '#form-error'), STRINGS[lang].fix_errors(1));
+          assert.equal(await s.page.evaluate(() => document.activeElement.id), box, 'focus moves to the entry to correct');
+        }
       }
       await check(s, { cnic: '35202-1234567-X', phone: '03381234567', imei: '352099001761482' });
-      assert.equal(await text(s, '#form-error'), STRINGS[lang].fix_errors(3));
+      assert.equal(await text(s, '#several-error'), STRINGS[lang].fix_errors(3));
+      assert.equal(await s.page.evaluate(() => document.activeElement.id), 'cnic');
       await shot(s, lang + '-invalid');
     }
-    // A number in the wrong box gets a hint to move it, and is not sent.
+    // A number of another kind gets a hint to choose that kind (in the one
+    // box) or move it (among the three), and is not sent.
     await setLang(s, 'en');
     assert.deepEqual(routes(await check(s, { cnic: fixture.absent.phone[0] })), []);
+    assert.ok((await text(s, '#value-error')).endsWith(STRINGS.en.looks_like_kind.phone));
+    assert.deepEqual(routes(await check(s, { cnic: fixture.absent.phone[0] }, { together: true })), []);
     assert.ok((await text(s, '#cnic-error')).endsWith(STRINGS.en.looks_like.phone));
+    // Choosing another kind forgets what was said of the one before.
+    assert.deepEqual(routes(await check(s, { imei: fixture.absent.phone[0] })), []);
+    assert.ok(!(await s.page.isHidden('#value-error')));
+    await s.page.check('#kind-phone');
+    assert.ok(await s.page.isHidden('#value-error'));
+    assert.equal(await attr(s, '#value', 'aria-invalid'), null);
+    assert.equal(await text(s, 'label[for="value"]'), STRINGS.en.label_phone);
+    assert.equal(await text(s, '#value-hint'), STRINGS.en.hint_phone);
+    assert.equal(await attr(s, '#value', 'inputmode'), 'tel');
+    // Nothing typed.
     await check(s, {});
-    assert.equal(await text(s, '#form-error'), STRINGS.en.need_one);
+    assert.equal(await text(s, '#form-error'), STRINGS.en.need_value.phone);
+    await check(s, {}, { together: true });
+    assert.equal(await text(s, '#several-error'), STRINGS.en.need_one);
   });
 });
 
@@ -328,7 +396,11 @@ test('Urdu: right to left, remembered, and picked from the browser', { skip, tim
       assert.equal(await attr(s, 'html', 'dir'), 'rtl');
       assert.equal(await s.page.title(), STRINGS.ur.doc_title);
       assert.equal(await text(s, 'h1'), STRINGS.ur.title);
+      assert.equal(await text(s, 'label[for="value"]'), STRINGS.ur.label_cnic);
       assert.equal(await text(s, 'label[for="cnic"]'), STRINGS.ur.label_cnic);
+      assert.equal(await text(s, '#linkage'), STRINGS.ur.linkage);
+      assert.equal(await text(s, '#several summary'), STRINGS.ur.several_summary);
+      assert.equal(await text(s, 'label:has(#kind-phone)'), STRINGS.ur.choose_phone);
       assert.equal(await text(s, '#check'), STRINGS.ur.check);
       assert.equal(await text(s, '#lang-toggle'), 'English');
       assert.equal(await attr(s, '#lang-toggle', 'lang'), 'en');
@@ -365,26 +437,52 @@ test('keyboard only: Tab to each box, Enter checks, focus is visible', { skip, t
       const st = getComputedStyle(e);
       return { id: e.id, visible: st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) >= 2 };
     });
-    const order = [];
-    for (let i = 0; i < 6; i++) {
-      await page.keyboard.press('Tab');
+    // Tab, Shift+Tab: the id focused, which must show its focus.
+    const press = async (key) => {
+      await page.keyboard.press(key);
       const f = await focused();
-      assert.ok(f.visible, `no visible focus on #${f.id}`);
-      order.push(f.id);
-    }
-    assert.deepEqual(order, ['lang-toggle', 'cnic', 'phone', 'imei', 'check', 'clear']);
-    for (let i = 0; i < 2; i++) await page.keyboard.press('Shift+Tab');
-    assert.equal((await focused()).id, 'imei');
+      assert.ok(f.visible, `no visible focus on #${f.id || (await page.evaluate(() => document.activeElement.tagName))}`);
+      return f.id || (await page.evaluate(() => document.activeElement.tagName.toLowerCase()));
+    };
+    const order = [];
+    for (let i = 0; i < 6; i++) order.push(await press('Tab'));
+    // The kinds are one stop, the chosen one; "together" is a closed panel.
+    assert.deepEqual(order, ['lang-toggle', 'kind-cnic', 'value', 'check', 'clear', 'summary']);
+    for (let i = 0; i < 4; i++) await press('Shift+Tab');
+    assert.equal((await focused()).id, 'kind-cnic');
+    // Arrow keys choose the kind.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.equal((await focused()).id, 'kind-imei');
+    assert.equal(await text(s, 'label[for="value"]'), STRINGS.en.label_imei);
+    assert.equal(await press('Tab'), 'value');
     const imei = fixture.found.imei[0];
     await page.keyboard.type(imei);
     s.typed.push({ kind: 'imei', typed: imei });
     await page.keyboard.press('Enter');
     await page.waitForSelector('.result[data-kind="imei"]');
     assert.equal(await attr(s, '.result[data-kind="imei"]', 'data-found'), 'true');
-    assert.equal((await focused()).id, 'imei', 'focus stays where it was');
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
+    assert.equal((await focused()).id, 'value', 'focus stays where it was');
+    // Several together: the panel opens from the keyboard, its first box next.
+    for (let i = 0; i < 3; i++) await press('Tab');
+    assert.equal((await focused()).id, '');
+    await page.keyboard.press('Enter');
+    assert.ok(await page.$eval('#several', (d) => d.open), 'Enter opens the panel');
+    assert.equal(await press('Tab'), 'cnic');
+    const phone = fixture.found.phone[0];
+    assert.equal(await press('Tab'), 'phone');
+    await page.keyboard.type(phone);
+    s.typed.push({ kind: 'phone', typed: phone });
+    assert.equal(await press('Tab'), 'imei');
+    assert.equal(await press('Tab'), 'check-several');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.result[data-kind="phone"]');
+    assert.equal(await attr(s, '.result[data-kind="phone"]', 'data-found'), 'true');
+    assert.equal((await focused()).id, 'check-several', 'focus stays where it was');
+    for (let i = 0; i < 7; i++) await press('Shift+Tab');
+    assert.equal((await focused()).id, 'value');
+    await press('Shift+Tab');
+    await press('Shift+Tab');
     assert.equal((await focused()).id, 'lang-toggle');
     await page.keyboard.press('Enter');
     assert.equal(await attr(s, 'html', 'lang'), 'ur');
@@ -457,6 +555,48 @@ test('server failures are explained, and an unproven answer shows nothing', { sk
     await page.route('**/v1/evaluate', rotated);
     await expectError('key_rotated');
     assert.equal(refused, 3);
+  });
+});
+
+// configSettled is when the citizen page has its answer to /v1/config,
+// whatever it is.
+const configSettled = `!${JSON.stringify([STRINGS.en.key_loading, STRINGS.ur.key_loading])}.includes(document.getElementById('key-id').textContent)`;
+
+test('a server asking for more than 16 bucket bits is refused, in plain words, before anything is sent', { skip, timeout: TIMEOUT }, async () => {
+  // As a compromised or coerced server would: its real key and answers,
+  // and a config asking for 32-bit prefixes, which would name the person.
+  const widen = async (r) => {
+    const resp = await r.fetch();
+    await r.fulfill({ response: resp, json: { ...(await resp.json()), bucket_bits: 32 } });
+  };
+  await session({ setup: (page) => page.route('**/v1/config', widen), ready: configSettled }, async (s) => {
+    // Said as soon as the page has the config, before anyone types.
+    assert.equal(await attr(s, '#lookup-error', 'data-code'), 'bucket_bits');
+    assert.equal(await text(s, '#lookup-error'), STRINGS.en.error.bucket_bits(32, 16));
+    const phone = fixture.found.phone[0];
+    const asked = routes(await check(s, { phone }));
+    assert.deepEqual(asked.filter((r) => r !== 'GET /v1/config'), [], 'nothing but the config is asked');
+    assert.deepEqual(routes(s.requests).filter((r) => r !== 'GET /v1/config'), [], 'nothing but the config is ever asked');
+    assert.equal(await attr(s, '#lookup-error', 'data-code'), 'bucket_bits');
+    assert.equal(await text(s, '#lookup-error'), STRINGS.en.error.bucket_bits(32, 16));
+    assert.equal(await s.page.$('.result'), null);
+    await shot(s, 'en-refused');
+    await setLang(s, 'ur');
+    assert.equal(await text(s, '#lookup-error'), STRINGS.ur.error.bucket_bits(32, 16));
+    await shot(s, 'ur-refused');
+    // Together, or at 20 bits: the same.
+    await setLang(s, 'en');
+    const all = { cnic: fixture.found.cnic[0], phone, imei: fixture.found.imei[0] };
+    assert.deepEqual(routes(await check(s, all)), ['GET /v1/config']);
+    assert.equal(await attr(s, '#lookup-error', 'data-code'), 'bucket_bits');
+    await s.page.unroute('**/v1/config');
+    await s.page.route('**/v1/config', async (r) => {
+      const resp = await r.fetch();
+      await r.fulfill({ response: resp, json: { ...(await resp.json()), bucket_bits: 20 } });
+    });
+    assert.deepEqual(routes(await check(s, { phone })), ['GET /v1/config']);
+    assert.equal(await text(s, '#lookup-error'), STRINGS.en.error.bucket_bits(20, 16));
+    assert.deepEqual(routes(s.requests).filter((r) => r !== 'GET /v1/config'), [], 'nothing but the config is ever asked');
   });
 });
 
