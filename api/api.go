@@ -140,6 +140,7 @@ type Server struct {
 	bucketLoader otter.Loader[string, *bucketView]
 
 	storeDep, limiterDep *dependency // faults.go
+	smsDep               *dependency // the SMS service's store and counters, seen through its errors
 	faults               sampledLog  // lines of 5xx other than outages
 }
 
@@ -186,6 +187,7 @@ func New(cfg Config) *Server {
 		bucketCC:   "public, max-age=" + strconv.Itoa(int(cfg.BucketMaxAge.Seconds())),
 	}
 	s.storeDep, s.limiterDep = newDependency("store", s.metrics, s.log), newDependency("rate_limiter", s.metrics, s.log)
+	s.smsDep = newDependency("sms", s.metrics, s.log)
 	s.cfg.Store = watchedStore{Store: cfg.Store, dep: s.storeDep}
 	if cfg.APIKeys != nil {
 		s.cfg.APIKeys = watchedAPIKeys{APIKeyStore: cfg.APIKeys, dep: s.storeDep}

@@ -89,11 +89,11 @@ func newMetrics() *metrics {
 	}, []string{"error"})
 	m.depUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "khabardar_dependency_up",
-		Help: "1 while a dependency (store, rate_limiter) answers, 0 from its first failed call until a call succeeds after a second without failures.",
+		Help: "1 while a dependency (store, rate_limiter, sms: the SMS service's store and counters) answers, 0 from its first failed call until a call succeeds after a second without failures.",
 	}, []string{"dependency"})
 	m.depErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "khabardar_dependency_errors_total",
-		Help: "Requests answered 503 because a dependency (store, rate_limiter) could not be reached.",
+		Help: "Requests answered 503 because a dependency (store, rate_limiter, sms) could not be reached.",
 	}, []string{"dependency"})
 	for _, r := range []string{"total_cap", "address_cap", "header_timeout"} {
 		m.connsClosed.WithLabelValues(r)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 
@@ -129,6 +130,7 @@ func (s *Server) replayed(ctx context.Context, gateway, id string, form gatewayI
 		return false, form.invalid
 	}
 	replay, err := s.cfg.SMS.Replayed(ctx, gateway, id)
+	err = s.smsDep.track(err) // an outage: logged when it begins and ends, not per message
 	switch {
 	case err != nil:
 		s.metrics.sms.WithLabelValues(gateway, "unchecked").Inc()
@@ -139,16 +141,25 @@ func (s *Server) replayed(ctx context.Context, gateway, id string, form gatewayI
 }
 
 // handleSMS runs the message through the SMS service. Its errors still come
-// with a reply for the sender ("try later"); they are logged by code and
-// counted here, and the gateway gets its 200: retrying a webhook would only
-// send the same reply twice.
+// with a reply for the sender ("try later") and the gateway gets its 200:
+// retrying a webhook would only send the same reply twice. They are
+// counted here; an outage of the service's store or counters (EUNAVAILABLE)
+// is logged when it begins and when it ends (faults.go), any other error by
+// code at most once a second, so a flood of messages during an outage
+// cannot flood the log.
 func (s *Server) handleSMS(ctx context.Context, m sms.Message) sms.Reply {
 	reply, err := s.cfg.SMS.Handle(ctx, m)
 	outcome := "replied"
-	switch {
+	var de *dependencyError
+	switch err = s.smsDep.track(err); {
+	case errors.As(err, &de):
+		outcome = "error"
+		de.dep.requestFailed()
 	case err != nil:
 		outcome = "error"
-		s.log.Warn("sms: message not answered normally", "gateway", m.Gateway, "code", khabardar.ErrorCode(err))
+		if ok, left := s.faults.allow(); ok {
+			s.log.Warn("sms: message not answered normally", "gateway", m.Gateway, "code", khabardar.ErrorCode(err), "suppressed", left)
+		}
 	case reply.Silent:
 		outcome = "silent"
 	}

@@ -218,6 +218,19 @@ func TestSMSReplayStoreDown(t *testing.T) {
 	if m := broken.scrape(); !strings.Contains(m, `khabardar_sms_messages_total{gateway="twilio",outcome="unchecked"} 3`) {
 		t.Errorf("metrics do not count the unchecked messages")
 	}
+	// The outage is one line, not one per message (issue 11 item 11).
+	if m := broken.scrape(); !strings.Contains(m, `khabardar_dependency_errors_total{dependency="sms"} 6`) ||
+		!strings.Contains(m, `khabardar_dependency_up{dependency="sms"} 0`) {
+		t.Errorf("metrics do not count the 6 messages the outage failed")
+	}
+	if n := strings.Count(e.logs.String(), `"msg":"dependency down`); n != 1 {
+		t.Errorf("%d dependency-down lines for 6 messages, want 1:\n%s", n, e.logs)
+	}
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if !strings.Contains(line, `"level":"DEBUG"`) && (strings.Contains(line, "request failed") || strings.Contains(line, `"status":503`)) {
+			t.Errorf("a line for a failed message: %s", line)
+		}
+	}
 	if r := back.do(twilio()); r.status != 200 || !strings.Contains(string(r.body), "<Message>Khabardar checks") {
 		t.Errorf("twilio once the store is back: %d %s", r.status, r.body)
 	}
