@@ -15,6 +15,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/hashing"
+	"github.com/khabardar/khabardar/internal/redisurl"
 )
 
 const usage = `khabardar: is my data being sold?
@@ -53,6 +54,7 @@ Run 'khabardar COMMAND -h' for a command's flags.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var level slog.LevelVar // serve's --log-level may change it after its flags
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: &level}))
+	redisurl.SetLogger(log) // go-redis's own lines: JSON too, and sampled
 	cfg, err := newConfig(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "khabardar:", err)

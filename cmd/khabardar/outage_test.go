@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/khabardar/khabardar/internal/redistest"
+	"github.com/khabardar/khabardar/internal/redisurl"
 )
 
 // TestRedisOutageLogging pauses the Redis under `serve` (at the operator's
@@ -24,7 +25,29 @@ import (
 //
 // Before, every failed request wrote an Error line and a Warn line (and
 // /readyz one more): thousands of lines a minute.
+//
+// Two outages: Redis paused (SIGSTOP: reads time out) and Redis killed
+// (SIGKILL, then started again with its data: dials are refused, and
+// go-redis logs each refused dial itself, which serve samples to one line
+// per redisurl.LogEvery).
 func TestRedisOutageLogging(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		fail, mend  func(t *testing.T, red *redistest.Dedicated)
+		clientLines int // go-redis's own lines the outage may add
+	}{
+		{"paused", func(_ *testing.T, red *redistest.Dedicated) { red.Pause() }, func(_ *testing.T, red *redistest.Dedicated) { red.Resume() }, 0},
+		{"killed", func(_ *testing.T, red *redistest.Dedicated) { red.Kill() }, func(t *testing.T, red *redistest.Dedicated) { red.Start(t) },
+			int(outageTime/redisurl.LogEvery) + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) { redisOutageLogging(t, tc.fail, tc.mend, tc.clientLines) })
+	}
+}
+
+// outageTime is how long each outage lasts.
+const outageTime = 8 * time.Second
+
+func redisOutageLogging(t *testing.T, fail, mend func(*testing.T, *redistest.Dedicated), clientLines int) {
 	red := redistest.NewDedicated(t)
 	c := newCLI(t, red.URL())
 	c.env = append(c.env, "KHABARDAR_LOG_LEVEL=info") // what an operator runs; newCLI's debug logs every request
@@ -90,9 +113,9 @@ func TestRedisOutageLogging(t *testing.T) {
 		wg.Wait()
 	}
 	pausedAt := time.Now()
-	red.Pause()
-	run(8 * time.Second)
-	red.Resume()
+	fail(t, red)
+	run(outageTime)
+	mend(t, red)
 	resumedAt := time.Now()
 	outageRequests, outageFailed := n.Load(), failed.Load()
 	if outageFailed == 0 {
@@ -123,7 +146,7 @@ func TestRedisOutageLogging(t *testing.T) {
 	}
 
 	logs := srv.stop(t)
-	var during, after int
+	var during, after, redisLines int
 	down, up := map[string]int{}, map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
 		var l struct {
@@ -137,6 +160,8 @@ func TestRedisOutageLogging(t *testing.T) {
 		}
 		switch {
 		case l.Time.Before(pausedAt):
+		case l.Msg == "redis client": // go-redis's own, sampled
+			redisLines++
 		case l.Time.Before(resumedAt):
 			during++
 		default:
@@ -160,6 +185,10 @@ func TestRedisOutageLogging(t *testing.T) {
 	// few for the rest (none expected).
 	if during > 4 {
 		t.Errorf("%d log lines for %d requests during the outage, want a few:\n%s", during, outageRequests, tail(logs, 10))
+	}
+	t.Logf("go-redis lines: %d", redisLines)
+	if redisLines > clientLines {
+		t.Errorf("%d lines from go-redis, want at most %d:\n%s", redisLines, clientLines, tail(logs, 10))
 	}
 	for _, dep := range []string{"store", "rate_limiter"} {
 		if down[dep] != 1 || up[dep] != 1 {
