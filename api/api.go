@@ -142,6 +142,7 @@ type Server struct {
 	storeDep, limiterDep *dependency // faults.go
 	smsDep               *dependency // the SMS service's store and counters, seen through its errors
 	faults               sampledLog  // lines of 5xx other than outages
+	refusals             sampledLog  // lines of 4xx (logRequest)
 }
 
 // New builds the server and its routes.
@@ -184,6 +185,7 @@ func New(cfg Config) *Server {
 		metrics:    newMetrics(),
 		apiKeyHash: cfg.Key.Keyed("api-key"),
 		padBlock:   padBlock,
+		refusals:   sampledLog{perSecond: refusalsPerSecond},
 		bucketCC:   "public, max-age=" + strconv.Itoa(int(cfg.BucketMaxAge.Seconds())),
 	}
 	s.storeDep, s.limiterDep = newDependency("store", s.metrics, s.log), newDependency("rate_limiter", s.metrics, s.log)
@@ -330,7 +332,7 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 		}
 		route, method, status, elapsed := routeOf(c), methodOf(c), c.Response().StatusCode(), time.Since(start)
 		s.metrics.observe(route, method, status, elapsed)
-		s.log.LogAttrs(context.Background(), requestLevel(status), "request",
+		s.logRequest(requestLevel(status),
 			slog.String("method", method), slog.String("route", route), slog.Int("status", status),
 			slog.Float64("ms", float64(elapsed.Microseconds())/1000))
 	}()
@@ -341,7 +343,7 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 // counted and timed in /metrics; a line per successful one, tens of
 // thousands a second under load, would cost as much CPU as a bucket lookup
 // and tell an operator nothing the metrics do not, so it is Debug
-// (serve --log-level debug). Refusals are Info. A failure's line is
+// (serve --log-level debug). Refusals are Info, sampled (logRequest). A failure's line is
 // errorHandler's (faults.go: once per outage, at most once a second for
 // other faults); one per request here would undo that, so it is Debug too.
 func requestLevel(status int) slog.Level {

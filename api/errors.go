@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -119,7 +118,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		// server's limit, unparsable head): observe never sees it, nor
 		// does the middleware that sets the security headers.
 		s.metrics.observe("unrouted", "OTHER", status, 0)
-		s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("route", "unrouted"), slog.Int("status", status))
+		s.logRequest(slog.LevelInfo, slog.String("route", "unrouted"), slog.Int("status", status))
 		for _, kv := range securityHeaderList {
 			c.Response().Header.SetCanonical(kv[0], kv[1])
 		}

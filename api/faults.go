@@ -112,10 +112,13 @@ func (d *dependency) requestFailed() {
 	d.failed.Add(1)
 }
 
-// sampledLog lets through at most one line a second.
+// sampledLog lets through at most perSecond lines a second (at least one).
 type sampledLog struct {
+	perSecond int
+
 	mu         sync.Mutex
-	next       time.Time
+	windowEnd  time.Time
+	used       int
 	suppressed int64
 }
 
@@ -125,13 +128,41 @@ func (l *sampledLog) allow() (ok bool, suppressed int64) {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Before(l.next) {
+	if !now.Before(l.windowEnd) {
+		l.windowEnd, l.used = now.Add(time.Second), 0
+	}
+	if l.used >= max(l.perSecond, 1) {
 		l.suppressed++
 		return false, 0
 	}
-	l.next = now.Add(time.Second)
+	l.used++
 	suppressed, l.suppressed = l.suppressed, 0
 	return true, suppressed
+}
+
+// refusalsPerSecond bounds the Info lines of refused requests (4xx). A
+// refusal costs an attacker one small request, so a line per refusal would
+// let anyone write the server's disk full: 50,000 404s a second are 5 MB of
+// log a second. /metrics counts every one by route and status; the lines
+// are samples, each with the count left out before it. At debug level
+// (serve --log-level debug) every request is logged, unsampled.
+const refusalsPerSecond = 10
+
+// logRequest writes a request's line at its level (requestLevel): refusals
+// sampled, the rest as they come, since only debug logs them.
+func (s *Server) logRequest(level slog.Level, attrs ...slog.Attr) {
+	ctx := context.Background()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	if level == slog.LevelInfo && !s.log.Enabled(ctx, slog.LevelDebug) {
+		ok, left := s.refusals.allow()
+		if !ok {
+			return
+		}
+		attrs = append(attrs, slog.Int64("suppressed", left))
+	}
+	s.log.LogAttrs(ctx, level, "request", attrs...)
 }
 
 // logFailure logs a request that failed with a 5xx (see the top of this

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -108,5 +110,52 @@ func TestInternalErrorsSampled(t *testing.T) {
 	e.get("/v1/listings")
 	if !strings.Contains(e.logs.String(), `"suppressed":29`) {
 		t.Errorf("the next line does not count the 29 left out:\n%s", e.logs)
+	}
+}
+
+// TestRefusalsSampled: at the operator's level (info) a flood of refused
+// requests writes at most refusalsPerSecond lines a second, the next one
+// counting those left out; the metrics count every one; at debug level each
+// has its line.
+func TestRefusalsSampled(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		level slog.Level
+		lines func(n int, took time.Duration) bool
+	}{
+		// At most refusalsPerSecond in each second begun while sending.
+		{"info", slog.LevelInfo, func(n int, took time.Duration) bool { return n <= refusalsPerSecond*(int(took/time.Second)+2) }},
+		{"debug", slog.LevelDebug, func(n int, _ time.Duration) bool { return n == 300 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.srv.log = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: tc.level}))
+			start := time.Now()
+			for range 300 {
+				if r := e.get("/no/such/endpoint"); r.status != 404 {
+					t.Fatalf("%d", r.status)
+				}
+			}
+			if n := strings.Count(e.logs.String(), `"status":404`); !tc.lines(n, time.Since(start)) {
+				t.Errorf("%d lines for 300 refusals at %s", n, tc.level)
+			}
+			if m := e.scrape(); !strings.Contains(m, `route="unmatched",status="404"} 300`) {
+				t.Errorf("the metrics do not count the 300 refusals")
+			}
+			if tc.level != slog.LevelInfo {
+				return
+			}
+			e.srv.refusals.mu.Lock()
+			e.srv.refusals.windowEnd = time.Time{} // the second is over
+			e.srv.refusals.mu.Unlock()
+			before := strings.Count(e.logs.String(), `"status":404`)
+			e.get("/no/such/endpoint")
+			lines := strings.Split(strings.TrimSpace(e.logs.String()), "\n")
+			var last struct{ Suppressed int }
+			json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+			if last.Suppressed != 300-before {
+				t.Errorf("the next line counts %d left out, want %d: %s", last.Suppressed, 300-before, lines[len(lines)-1])
+			}
+		})
 	}
 }
