@@ -142,8 +142,8 @@ func (l *sampledLog) allow() (ok bool, suppressed int64) {
 
 // refusalsPerSecond bounds the Info lines of refused requests (4xx). A
 // refusal costs an attacker one small request, so a line per refusal would
-// let anyone write the server's disk full: 50,000 404s a second are 5 MB of
-// log a second. /metrics counts every one by route and status; the lines
+// let anyone write the server's disk full: a line is about 110 bytes, so
+// the 40,000 requests a second one replica answers would be 4 MB a second. /metrics counts every one by route and status; the lines
 // are samples, each with the count left out before it. At debug level
 // (serve --log-level debug) every request is logged, unsampled.
 const refusalsPerSecond = 10
