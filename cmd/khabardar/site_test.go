@@ -35,7 +35,7 @@ const (
 	envRequireBrowser = "KHABARDAR_REQUIRE_BROWSER" // 1: a missing browser or Node.js fails instead of skipping
 	envChromium       = "KHABARDAR_CHROMIUM"        // the Chromium binary; default /usr/bin/chromium
 	envScreenshots    = "KHABARDAR_SCREENSHOTS"     // where the tests save screenshots; default frontend/test/screenshots
-	browserTimeout    = 5 * time.Minute             // npm ci, then the whole node --test run
+	browserTimeout    = 8 * time.Minute             // npm ci, then the whole node --test run: a hang guard, not a speed bound
 	limitedEvaluate   = 4                           // the limited server's --rate-evaluate, per hour
 )
 
