@@ -373,6 +373,13 @@ func TestServeFlags(t *testing.T) {
 		{nil, "KHABARDAR_MAX_CONNS=lots", "KHABARDAR_MAX_CONNS"},
 		{[]string{"--max-conns-per-addr", "-5"}, "", "--max-conns-per-addr"},
 		{[]string{"--metrics-addr", "9464"}, "", "--metrics-addr"},
+		{[]string{"--global-reserve-percent", "91"}, "", "--global-reserve-percent"},
+		{[]string{"--global-reserve-percent", "-1"}, "", "--global-reserve-percent"},
+		{[]string{"--reserve-burst", "0"}, "", "--reserve-burst"},
+		{[]string{"--rate-reserve-evaluate", "24"}, "", "--rate-reserve-evaluate"},
+		{[]string{"--rate-evaluate-56", "lots"}, "", "--rate-evaluate-56"},
+		{nil, "KHABARDAR_RATE_EVALUATE_48=0-H", "--rate-evaluate-48"},
+		{nil, "KHABARDAR_GLOBAL_RESERVE_PERCENT=some", "KHABARDAR_GLOBAL_RESERVE_PERCENT"},
 	} {
 		t.Run(strings.Join(append(tt.args, tt.env), " "), func(t *testing.T) {
 			c := newCLI(t, "")

@@ -161,30 +161,3 @@ func TestServeCeilingReserve(t *testing.T) {
 		}
 	}
 }
-
-// TestServeReserveFlags: serve refuses bad reserve and network settings
-// with exit status 2 and a message naming the flag.
-func TestServeReserveFlags(t *testing.T) {
-	for _, tt := range []struct {
-		args []string
-		env  string
-		want string
-	}{
-		{[]string{"--global-reserve-percent", "91"}, "", "--global-reserve-percent"},
-		{[]string{"--global-reserve-percent", "-1"}, "", "--global-reserve-percent"},
-		{[]string{"--reserve-burst", "0"}, "", "--reserve-burst"},
-		{[]string{"--rate-reserve-evaluate", "24"}, "", "--rate-reserve-evaluate"},
-		{[]string{"--rate-evaluate-56", "lots"}, "", "--rate-evaluate-56"},
-		{nil, "KHABARDAR_RATE_EVALUATE_48=0-H", "--rate-evaluate-48"},
-		{nil, "KHABARDAR_GLOBAL_RESERVE_PERCENT=some", "KHABARDAR_GLOBAL_RESERVE_PERCENT"},
-	} {
-		t.Run(strings.Join(append(tt.args, tt.env), " "), func(t *testing.T) {
-			c := newCLI(t, "")
-			c.env = append(c.env, tt.env)
-			_, stderr, code := c.run(append([]string{"serve", "--addr", freeAddr(t)}, tt.args...)...)
-			if code != 2 || !strings.Contains(stderr, tt.want) {
-				t.Fatalf("exit %d, stderr %q; want 2 naming %s", code, stderr, tt.want)
-			}
-		})
-	}
-}
