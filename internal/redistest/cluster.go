@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -98,35 +99,58 @@ func (c *localCluster) lease(t testing.TB, serverPath, cliPath string) string {
 }
 
 func (c *localCluster) start(serverPath, cliPath string) error {
+	// AOF on (it overrides startServer's "no"), so that RestartClusterNode
+	// loses nothing, as in production.
+	nodes, err := createCluster(serverPath, cliPath, 0, "--cluster-node-timeout", "2000", "--appendonly", "yes")
+	if err != nil {
+		return err
+	}
+	c.nodes = nodes
 	var addrs []string
-	for range clusterMasters {
-		// AOF on (it overrides startServer's "no"), so that RestartClusterNode
-		// loses nothing, as in production.
-		n, err := startServer(serverPath, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000", "--appendonly", "yes")
-		if err != nil {
-			c.stop()
-			return err
+	for _, n := range nodes {
+		addrs = append(addrs, n.addr)
+	}
+	c.url = "redis-cluster://" + strings.Join(addrs, ",")
+	return nil
+}
+
+// createCluster starts clusterMasters × (1 + replicas) cluster-enabled
+// redis-servers with the extra arguments, joins them with redis-cli
+// --cluster create and waits until every node reports cluster_state:ok. On
+// error it stops what it started.
+func createCluster(serverPath, cliPath string, replicas int, extra ...string) ([]*server, error) {
+	var nodes []*server
+	stop := func() {
+		for _, n := range nodes {
+			n.stop()
 		}
-		c.nodes = append(c.nodes, n)
+	}
+	var addrs []string
+	for range clusterMasters * (1 + replicas) {
+		n, err := startServer(serverPath, append([]string{"--cluster-enabled", "yes"}, extra...)...)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		nodes = append(nodes, n)
 		addrs = append(addrs, n.addr)
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cliPath, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		c.stop()
-		return fmt.Errorf("redis-cli --cluster create: %v: %s", err, strings.TrimSpace(out.String()))
+		stop()
+		return nil, fmt.Errorf("redis-cli --cluster create: %v: %s", err, strings.TrimSpace(out.String()))
 	}
-	c.url = "redis-cluster://" + strings.Join(addrs, ",")
 	if err := waitClusterOK(addrs, clusterMasters, 30*time.Second); err != nil {
-		c.stop()
-		return err
+		stop()
+		return nil, err
 	}
-	return nil
+	return nodes, nil
 }
 
 func (c *localCluster) stop() {

@@ -3,7 +3,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -48,29 +47,12 @@ func NewReplicatedCluster(t testing.TB) *ReplicatedCluster {
 	}
 	c := &ReplicatedCluster{killed: map[string]bool{}}
 	t.Cleanup(c.stop)
-	var addrs []string
-	for range 2 * clusterMasters {
-		n, err := startServer(serverPath, "--cluster-enabled", "yes",
-			"--cluster-node-timeout", strconv.Itoa(int(FailoverNodeTimeout/time.Millisecond)))
-		if err != nil {
-			t.Fatalf("redistest: %v", err)
-		}
-		c.nodes = append(c.nodes, n)
-		addrs = append(addrs, n.addr)
+	nodes, err := createCluster(serverPath, cliPath, 1,
+		"--cluster-node-timeout", strconv.Itoa(int(FailoverNodeTimeout/time.Millisecond)))
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
 	}
-	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, cliPath, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("redistest: redis-cli --cluster create: %v: %s", err, strings.TrimSpace(out.String()))
-	}
-	if err := waitClusterOK(addrs, clusterMasters, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	c.nodes = nodes
 	c.WaitReplicated(t)
 	return c
 }
