@@ -302,13 +302,20 @@ func methodOf(c *fiber.Ctx) string {
 	// request's buffer, which fasthttp reuses for the next request on the
 	// connection, and labels (and the series map's keys) outlive it.
 	// A load test found this: the series map's keys changed under it.
-	m := c.Request().Header.Method()
-	for _, std := range standardMethods {
-		if string(m) == std {
-			return std
-		}
+	if std, ok := standardMethod(c.Request().Header.Method()); ok {
+		return std
 	}
 	return "OTHER"
+}
+
+// standardMethod returns m as our constant if it is a standard method.
+func standardMethod(m []byte) (string, bool) {
+	for _, std := range standardMethods {
+		if string(m) == std {
+			return std, true
+		}
+	}
+	return "", false
 }
 
 var standardMethods = []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,

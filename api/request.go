@@ -156,15 +156,7 @@ var requestMethods = append(append([]string(nil), fiber.DefaultMethods...), unkn
 // becomes unknownMethod. methodOf reports it as OTHER.
 func knownMethods(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		m := ctx.Request.Header.Method()
-		known := false
-		for _, std := range standardMethods {
-			if string(m) == std {
-				known = true
-				break
-			}
-		}
-		if !known {
+		if _, ok := standardMethod(ctx.Request.Header.Method()); !ok {
 			ctx.Request.Header.SetMethod(unknownMethod)
 		}
 		next(ctx)
