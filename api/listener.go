@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/khabardar/khabardar/ratelimit"
 )
 
 // Defaults of the connection settings (Config.HeaderTimeout,
@@ -217,18 +219,7 @@ func (l *limitListener) group(a net.Addr) (netip.Prefix, bool) {
 			return netip.Prefix{}, false
 		}
 	}
-	return clientGroup(ip), true
-}
-
-// clientGroup is the prefix a client address is counted by: the IPv4
-// address itself, or the /64 of an IPv6 one, which is what one subscriber
-// gets (ratelimit counts clients the same way).
-func clientGroup(ip netip.Addr) netip.Prefix {
-	if ip.Is4() {
-		return netip.PrefixFrom(ip, 32)
-	}
-	p, _ := ip.Prefix(64)
-	return p
+	return ratelimit.ClientPrefix(ip), true
 }
 
 func (l *limitListener) release(c *limitedConn) {

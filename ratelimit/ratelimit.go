@@ -444,15 +444,21 @@ func (l *Limiter) Anonymous(peer netip.Addr, xForwardedFor []string) Identity {
 	return id
 }
 
-// counted returns the bytes of a that identify a client: the IPv4 address,
-// the /64 of an IPv6 one, or nothing for the zero Addr (all such share one
-// counter).
-func counted(a netip.Addr) []byte {
+// ClientPrefix is what one anonymous client is, given its address
+// (unmapped): the IPv4 address, or the /64 of an IPv6 one, which is what one
+// subscriber is given. Rate limits count clients by it, and so do the API's
+// connection caps.
+func ClientPrefix(a netip.Addr) netip.Prefix {
 	if a.Is6() {
-		a = netip.PrefixFrom(a, 64).Masked().Addr()
+		p, _ := a.Prefix(64)
+		return p
 	}
-	return a.AsSlice()
+	return netip.PrefixFrom(a, a.BitLen())
 }
+
+// counted returns the bytes of a that identify a client (ClientPrefix), or
+// nothing for the zero Addr (all such share one counter).
+func counted(a netip.Addr) []byte { return ClientPrefix(a).Addr().AsSlice() }
 
 // ForKey returns the identity of a request made with API key k: counted by
 // its ID, evaluations limited by k.Rate. It does not look at k.Revoked: the
