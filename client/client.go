@@ -140,7 +140,7 @@ func WithMaxBucketBits(n int) Option {
 			c.maxBits = DefaultMaxBucketBits
 		case n > DefaultMaxBucketBits:
 			c.optErr = fmt.Errorf("client: WithMaxBucketBits(%d) would accept buckets shared by fewer than %s possible mobile numbers; raising the limit above %d takes WithUnsafeMaxBucketBits",
-				n, approx(MobileNumbersPerBucket(DefaultMaxBucketBits)), DefaultMaxBucketBits)
+				n, About(MobileNumbersPerBucket(DefaultMaxBucketBits)), DefaultMaxBucketBits)
 		case n < 4:
 			c.optErr = fmt.Errorf("client: the most bucket bits accepted must be from 4 to %d, not %d", DefaultMaxBucketBits, n)
 		default:

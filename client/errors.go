@@ -46,20 +46,21 @@ func (e *BucketBitsError) Error() string {
 	if e.Bits <= DefaultMaxBucketBits {
 		return fmt.Sprintf("client: the server at %s asks for %d-bit bucket numbers, more than the %d this client was told to accept, so nothing was looked up. "+
 			"At %d bits %s possible mobile numbers share a bucket; at %d bits, %s.",
-			e.Server, e.Bits, e.Max, e.Max, approx(MobileNumbersPerBucket(e.Max)), e.Bits, approx(MobileNumbersPerBucket(e.Bits)))
+			e.Server, e.Bits, e.Max, e.Max, About(MobileNumbersPerBucket(e.Max)), e.Bits, About(MobileNumbersPerBucket(e.Bits)))
 	}
-	at := fmt.Sprintf("at %d bits %s share one", e.Bits, approx(MobileNumbersPerBucket(e.Bits)))
+	at := fmt.Sprintf("at %d bits %s share one", e.Bits, About(MobileNumbersPerBucket(e.Bits)))
 	if MobileNumbersPerBucket(e.Bits) < 2 {
 		at = fmt.Sprintf("at %d bits the bucket number alone can single out the number checked", e.Bits)
 	}
 	return fmt.Sprintf("client: the server at %s asks for %d-bit bucket numbers, more than the %d this client accepts, so nothing was looked up. "+
 		"The bucket number is what the server learns about each value checked: at %d bits %s possible mobile numbers share one; %s. "+
 		"A server that asks for this is misconfigured, or trying to learn who checks what.",
-		e.Server, e.Bits, e.Max, e.Max, approx(MobileNumbersPerBucket(e.Max)), at)
+		e.Server, e.Bits, e.Max, e.Max, About(MobileNumbersPerBucket(e.Max)), at)
 }
 
-// approx writes x for people: "about 6,900", "about 27", "fewer than one".
-func approx(x float64) string {
+// About writes a count for people, to two significant figures: "about
+// 6,900", "about 27", "fewer than one".
+func About(x float64) string {
 	if x < 1 {
 		return "fewer than one"
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -221,14 +220,14 @@ func (b *bucketBitsFlags) option(fs *flag.FlagSet, cmd string, stderr io.Writer)
 			return nil, usageError{"--unsafe-max-bucket-bits must be from 4 to 32"}
 		}
 		if n > def {
-			at := "about " + approxCount(client.MobileNumbersPerBucket(n))
+			at := client.About(client.MobileNumbersPerBucket(n))
 			if client.MobileNumbersPerBucket(n) < 2 {
 				at = "so few that the bucket number alone can single out the number checked"
 			}
 			fmt.Fprintf(stderr, "khabardar %s: warning: --unsafe-max-bucket-bits %d accepts a server that asks for bucket numbers of up to %d bits. "+
-				"The bucket number is what the server learns about each value you check: at %d bits about %s possible mobile numbers share one; at %d bits, %s. "+
+				"The bucket number is what the server learns about each value you check: at %d bits %s possible mobile numbers share one; at %d bits, %s. "+
 				"Use it only with a server you run yourself.\n",
-				cmd, n, n, def, approxCount(client.MobileNumbersPerBucket(def)), n, at)
+				cmd, n, n, def, client.About(client.MobileNumbersPerBucket(def)), n, at)
 		}
 		return client.WithUnsafeMaxBucketBits(n), nil
 	case set["max-bucket-bits"]:
@@ -242,15 +241,6 @@ func (b *bucketBitsFlags) option(fs *flag.FlagSet, cmd string, stderr io.Writer)
 		return lower(envMaxBucketBits, n)
 	}
 	return client.WithMaxBucketBits(0), nil
-}
-
-// approxCount writes x with two significant figures: 6866 → "6,900".
-func approxCount(x float64) string {
-	scale := 1.0
-	for x/scale >= 100 {
-		scale *= 10
-	}
-	return rupees(int64(math.Round(x/scale) * scale))
 }
 
 func envOr(name, def string) string {
