@@ -55,7 +55,8 @@ func BenchmarkTake(b *testing.B) {
 }
 
 // BenchmarkAnonymous is the cost of an anonymous request's identity: one
-// keyed hash for an IPv4 client, three (the /64, /56 and /48) for IPv6.
+// keyed hash, of the IPv4 address or the IPv6 /64 (an evaluation hashes an
+// IPv6 client's /56 and /48 too, when it is counted).
 func BenchmarkAnonymous(b *testing.B) {
 	l := newTestLimiter(b, Config{})
 	for _, a := range []netip.Addr{netip.MustParseAddr("203.0.113.5"), netip.MustParseAddr("2001:db8:1:2:3:4:5:6")} {

@@ -315,9 +315,10 @@ const evaluateTag = keyPrefix + ":{" + string(Evaluate) + "}:"
 func (l *Limiter) evaluate(ctx context.Context, id Identity, n int64) (Decision, error) {
 	p, keys := &l.v4, make([]string, 0, 7)
 	keys = append(keys, evaluateTag+id.counter)
-	if id.net48 != "" {
+	if id.nets != nil {
 		p = &l.v6
-		keys = append(keys, evaluateTag+ScopeNetwork+"56:"+id.net56, evaluateTag+ScopeNetwork+"48:"+id.net48)
+		n56, n48 := id.nets()
+		keys = append(keys, evaluateTag+ScopeNetwork+"56:"+n56, evaluateTag+ScopeNetwork+"48:"+n48)
 	}
 	own := len(keys)
 	keys = append(keys, evaluateTag+ScopeGlobal)

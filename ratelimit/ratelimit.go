@@ -188,6 +188,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/khabardar/khabardar"
@@ -420,13 +421,38 @@ func ParseRate(s string) (limiter.Rate, error) {
 
 // Identity is whom a request is counted against: an anonymous client's
 // hashed address, an API key, an SMS sender's keyed hash or an SMS gateway.
-// It holds no address and no number.
+// It holds no number, and no address but an IPv6 client's /56 until an
+// evaluation hashes it (networks), which printing it does not show.
 type Identity struct {
-	counter      string        // "<scope>:<id>"
-	scope        string        // ScopeClient, ScopeKey, ScopeSender or ScopeGateway
-	net56, net48 string        // an IPv6 client's /56 and /48, hashed as counter's id is
-	rate         *limiter.Rate // the API key's evaluation rate
-	err          error         // the API key's rate did not parse
+	counter string                   // "<scope>:<id>"
+	scope   string                   // ScopeClient, ScopeKey, ScopeSender or ScopeGateway
+	nets    func() (n56, n48 string) // an IPv6 client's networks, hashed on first use (networks); nil for IPv4
+	rate    *limiter.Rate            // the API key's evaluation rate
+	err     error                    // the API key's rate did not parse
+}
+
+// networks returns the keyed hashes of an IPv6 client's /56 and /48, for
+// its evaluations. They are computed on the first call: most requests are
+// bucket and listing fetches, counted by the /64 alone, and two more keyed
+// hashes would cost each 0.5 µs (BenchmarkAnonymous). Until then the /56's
+// bytes live only in the closure, which printing an Identity shows as a
+// pointer (a struct behind an unexported field would print in full), and
+// they are zeroed once hashed. The inputs are 7 and 6 bytes, never the same
+// as an IPv4 address's (4) or a /64's (16), so never the same hash.
+func networks(key *hashing.Keyed, a netip.Addr) func() (n56, n48 string) {
+	var (
+		once     sync.Once
+		n56, n48 string
+	)
+	b := a.As16()
+	prefix := [7]byte(b[:7])
+	return func() (string, string) {
+		once.Do(func() {
+			n56, n48 = key.Hex(prefix[:7]), key.Hex(prefix[:6])
+			clear(prefix[:])
+		})
+		return n56, n48
+	}
 }
 
 // Anonymous returns the identity of a client without an API key that
@@ -436,10 +462,7 @@ func (l *Limiter) Anonymous(peer netip.Addr, xForwardedFor []string) Identity {
 	a := l.clientAddr(peer, xForwardedFor)
 	id := Identity{counter: ScopeClient + ":" + l.ipKey.Hex(counted(a)), scope: ScopeClient}
 	if a.Is6() {
-		// 7 and 6 bytes: never the same input as an IPv4 address (4) or a
-		// /64 (16), so never the same hash.
-		b := a.As16()
-		id.net56, id.net48 = l.ipKey.Hex(b[:7]), l.ipKey.Hex(b[:6])
+		id.nets = networks(l.ipKey, a)
 	}
 	return id
 }

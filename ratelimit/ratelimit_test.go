@@ -2,7 +2,10 @@ package ratelimit
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,5 +282,23 @@ func TestRetryAfter(t *testing.T) {
 				t.Fatalf("RetryAfter = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestIdentityPrintsNoAddress: however an Identity is printed, the client's
+// address is not in it, nor its /56, which it keeps until an evaluation
+// hashes it.
+func TestIdentityPrintsNoAddress(t *testing.T) {
+	l := newTestLimiter(t, Config{})
+	a := netip.MustParseAddr("2001:db8:abcd:ef12:3:4:5:6")
+	id := l.Anonymous(a, nil)
+	b := a.As16()
+	for _, form := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
+		out := fmt.Sprintf(form, id)
+		for _, leak := range []string{a.String(), "2001:db8:abcd", hex.EncodeToString(b[:7]), string(b[:7]), fmt.Sprint(b[:7])[1:12]} {
+			if strings.Contains(out, leak) {
+				t.Errorf("%s of an Identity holds %q: %s", form, leak, out)
+			}
+		}
 	}
 }
