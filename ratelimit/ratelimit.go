@@ -357,16 +357,17 @@ func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 	return l, nil
 }
 
-// evaluationPolicies sets l.v4 and l.v6 from cfg and the global rate.
+// evaluationPolicies sets l.v4 and l.v6 from cfg, the global rate and the
+// per-address one, which New has parsed into l.anon.
 func (l *Limiter) evaluationPolicies(cfg Config, global limiter.Rate) error {
 	def := DefaultConfig()
-	var addr, net56, net48, reserve limiter.Rate
+	addr := l.anon[Evaluate] // parsed by New
+	var net56, net48, reserve limiter.Rate
 	for _, r := range []struct {
 		name     string
 		set, def string
 		rate     *limiter.Rate
 	}{
-		{"evaluate", cfg.Evaluate, def.Evaluate, &addr},
 		{"evaluate per /56", cfg.Evaluate56, def.Evaluate56, &net56},
 		{"evaluate per /48", cfg.Evaluate48, def.Evaluate48, &net48},
 		{"reserve evaluate", cfg.ReserveEvaluate, def.ReserveEvaluate, &reserve},
