@@ -20,6 +20,7 @@ const (
 	ENOTFOUND       = "not_found"       // no such listing, key, …
 	EUNAVAILABLE    = "unavailable"     // a dependency (the store) cannot be reached
 	ELAYOUTMISMATCH = "layout_mismatch" // the store was written with another key or bucket layout
+	EMIGRATE        = "needs_migration" // the store is in an older record format: run khabardar migrate
 )
 
 // Error is Khabardar's one error type. Message is safe to show a user: it

@@ -9,6 +9,8 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/schollz/progressbar/v3 v3.19.1
+	github.com/spf13/cobra v1.10.2
+	github.com/spf13/pflag v1.0.10
 	github.com/ulule/limiter/v3 v3.11.2
 	github.com/valyala/fasthttp v1.79.0
 	go.etcd.io/bbolt v1.5.0
@@ -19,7 +21,10 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require github.com/molecule-man/go-brrr v1.3.1 // indirect
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/molecule-man/go-brrr v1.3.1 // indirect
+)
 
 require (
 	github.com/andybalholm/brotli v1.1.0

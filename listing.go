@@ -42,6 +42,53 @@ type Listing struct {
 
 	// Counts is kept by the store; a YAML file cannot set it.
 	Counts Counts `yaml:"-" json:"counts"`
+	// Added is the day the listing was first added to this Khabardar (set
+	// by 'listings add', kept on update; not in YAML): what "newest added"
+	// means to a citizen told "not found".
+	Added Date `yaml:"-" json:"added"`
+}
+
+// Catalogue sums up what a lookup is checked against, so that "not found"
+// can say against what, and an empty catalogue is never mistaken for an
+// all-clear.
+type Catalogue struct {
+	// Listings counts the listings that can answer "found": not shown to be
+	// fabricated, and holding at least one identifier.
+	Listings int `json:"listings"`
+	// Identifiers sums their identifier counts (one in two listings counts
+	// twice).
+	Identifiers int64 `json:"identifiers"`
+	// NewestAdded is the latest Added date among them ("" when there are
+	// none; a listing stored before Added existed counts with its last_seen,
+	// or its first_seen).
+	NewestAdded Date `json:"newest_added"`
+}
+
+// Empty reports whether no listing can answer "found": a check against it
+// tells nothing.
+func (c Catalogue) Empty() bool { return c.Listings == 0 }
+
+// Summarize returns the catalogue of ls.
+func Summarize(ls []*Listing) Catalogue {
+	var c Catalogue
+	for _, l := range ls {
+		if l.Fabricated || l.Counts.Total() == 0 {
+			continue
+		}
+		c.Listings++
+		c.Identifiers += l.Counts.Total()
+		d := l.Added
+		if d.IsZero() {
+			d = l.LastSeen
+		}
+		if d.IsZero() {
+			d = l.FirstSeen // required: every stored listing has one
+		}
+		if d.After(c.NewestAdded.Time) {
+			c.NewestAdded = Date{Time: d.Time}
+		}
+	}
+	return c
 }
 
 // Source says where a listing was found.
@@ -65,6 +112,11 @@ var (
 )
 
 var listingIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$`)
+
+// ValidListingID reports whether id is a listing ID: 1 to 64 lowercase
+// letters, digits and inner dashes. The API answers anything else "not
+// found" without asking the store.
+func ValidListingID(id string) bool { return listingIDPattern.MatchString(id) }
 
 // Date is a calendar date written YYYY-MM-DD.
 type Date struct {

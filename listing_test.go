@@ -2,6 +2,7 @@ package khabardar
 
 import (
 	"encoding/json"
+	"github.com/khabardar/khabardar/identifier"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,39 @@ func TestListingFlags(t *testing.T) {
 	again, err := DecodeListings(strings.NewReader(string(y)))
 	if err != nil || !again[0].Fabricated || !again[0].Sensitive {
 		t.Fatalf("EncodeListing round trip: %v\n%s", err, y)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	day := func(s string) Date {
+		var d Date
+		if err := d.UnmarshalText([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	l := func(id string, n int64, fabricated bool, first, last, added string) *Listing {
+		return &Listing{ID: id, Counts: Counts{identifier.Phone: n}, Fabricated: fabricated, FirstSeen: day(first), LastSeen: day(last), Added: day(added)}
+	}
+	tests := []struct {
+		name  string
+		ls    []*Listing
+		want  Catalogue
+		empty bool
+	}{
+		{"none", nil, Catalogue{}, true},
+		{"only empty and fabricated", []*Listing{l("a", 0, false, "2025-01-01", "", "2026-12-01"), l("b", 9, true, "2025-01-01", "", "2026-12-02")}, Catalogue{}, true},
+		{"newest added wins", []*Listing{l("a", 2, false, "2025-01-01", "", "2026-11-01"), l("b", 3, false, "2025-01-01", "", "2026-12-03")},
+			Catalogue{Listings: 2, Identifiers: 5, NewestAdded: day("2026-12-03")}, false},
+		{"before added existed: last seen, else first seen", []*Listing{l("a", 1, false, "2025-01-01", "2025-09-28", ""), l("b", 1, false, "2025-10-02", "", "")},
+			Catalogue{Listings: 2, Identifiers: 2, NewestAdded: day("2025-10-02")}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Summarize(tt.ls)
+			if got.Listings != tt.want.Listings || got.Identifiers != tt.want.Identifiers || got.NewestAdded.String() != tt.want.NewestAdded.String() || got.Empty() != tt.empty {
+				t.Errorf("Summarize = %+v (empty %v), want %+v", got, got.Empty(), tt.want)
+			}
+		})
 	}
 }

@@ -2,6 +2,8 @@ package khabardar
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 
 	"github.com/khabardar/khabardar/identifier"
 )
@@ -31,6 +33,10 @@ func (l Layout) Validate() error {
 // PrefixLen is the length of a bucket prefix in hex characters.
 func (l Layout) PrefixLen() int { return l.BucketBits / 4 }
 
+// RefBytes is the size of the listing reference that ends a stored record
+// (package internal/record says what it holds).
+const RefBytes = 3
+
 // RecordSize is the size of one stored record: suffix and listing reference.
 func (l Layout) RecordSize() int { return l.SuffixBytes + RefBytes }
 
@@ -58,8 +64,8 @@ func (l Layout) CheckBatch(batch []Exposure) error {
 			return Errorf(EINVALID, "exposure %d: the bucket prefix is not %d lowercase hex characters", i, l.PrefixLen())
 		case len(e.Suffix) != l.SuffixBytes:
 			return Errorf(EINVALID, "exposure %d: the suffix is not %d bytes", i, l.SuffixBytes)
-		case e.Kind != identifier.CNIC && e.Kind != identifier.Phone && e.Kind != identifier.IMEI:
-			return Errorf(EINVALID, "exposure %d: the kind is not cnic, phone or imei", i)
+		case !e.Kind.Known():
+			return Errorf(EINVALID, "exposure %d: the kind is not %s", i, identifier.NameList())
 		}
 	}
 	return nil
@@ -90,44 +96,94 @@ type Entry struct {
 	Listings []string // listing IDs, sorted
 }
 
-// Counts holds identifier counts by kind.
-type Counts struct {
-	CNIC  int64 `json:"cnic"`
-	Phone int64 `json:"phone"`
-	IMEI  int64 `json:"imei"`
-}
+// Counts holds identifier counts indexed by kind: c[identifier.CNIC]. Its
+// JSON is an object keyed by the kinds' names, every known kind present
+// ({"cnic":1,"phone":0,"imei":2}), so a new kind is a new key.
+type Counts [identifier.MaxKinds]int64
 
 // Add adds n to the count of kind k.
 func (c *Counts) Add(k identifier.Kind, n int64) {
-	switch k {
-	case identifier.CNIC:
-		c.CNIC += n
-	case identifier.Phone:
-		c.Phone += n
-	case identifier.IMEI:
-		c.IMEI += n
+	if int(k) < len(c) {
+		c[k] += n
 	}
 }
 
 // Get returns the count of kind k.
 func (c Counts) Get(k identifier.Kind) int64 {
-	switch k {
-	case identifier.CNIC:
-		return c.CNIC
-	case identifier.Phone:
-		return c.Phone
-	case identifier.IMEI:
-		return c.IMEI
+	if int(k) < len(c) {
+		return c[k]
 	}
 	return 0
 }
 
 // Total is the sum over all kinds.
-func (c Counts) Total() int64 { return c.CNIC + c.Phone + c.IMEI }
+func (c Counts) Total() int64 {
+	var t int64
+	for _, n := range c {
+		t += n
+	}
+	return t
+}
 
 // Plus returns c + d.
 func (c Counts) Plus(d Counts) Counts {
-	return Counts{CNIC: c.CNIC + d.CNIC, Phone: c.Phone + d.Phone, IMEI: c.IMEI + d.IMEI}
+	for k := range c {
+		c[k] += d[k]
+	}
+	return c
+}
+
+// AppendJSON appends c as a JSON object without its closing brace, so that
+// a caller can add fields (such as a total) after the kinds.
+func (c Counts) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	for i, k := range identifier.Kinds {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, k.String()...)
+		dst = append(dst, '"', ':')
+		dst = strconv.AppendInt(dst, c[k], 10)
+	}
+	return dst
+}
+
+// MarshalJSON implements json.Marshaler.
+func (c Counts) MarshalJSON() ([]byte, error) { return append(c.AppendJSON(nil), '}'), nil }
+
+// UnmarshalJSON implements json.Unmarshaler. A key that names no kind this
+// build knows is ignored: a newer server may count a kind a client lacks.
+func (c *Counts) UnmarshalJSON(b []byte) error {
+	var m map[string]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*c = Counts{}
+	for name, n := range m {
+		if k, err := identifier.ParseKind(name); err == nil && k != identifier.Unknown {
+			c[k] = n
+		}
+	}
+	return nil
+}
+
+// Migrator is implemented by stores that can bring stored records to the
+// format this build reads (package internal/record). It is used before
+// Init, which refuses an older store with EMIGRATE, and while no server
+// uses the store.
+type Migrator interface {
+	// RecordFormat returns the record format the store holds: 0 for a store
+	// never initialised, 1 for one written before formats were recorded.
+	RecordFormat(ctx context.Context) (int, error)
+
+	// Migrate upgrades every record to the current format and returns the
+	// format it found. It works in batches that each commit with their
+	// progress, so a migration killed at any point resumes when Migrate is
+	// called again, and one that finished does nothing. progress, if set,
+	// is called after each batch with the buckets upgraded so far and an
+	// estimate of all there are. EINVALID for a store newer than this build.
+	Migrate(ctx context.Context, progress func(done, total int64)) (from int, err error)
 }
 
 // Store keeps listings and their exposures. Every implementation passes the

@@ -22,10 +22,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"regexp"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +35,7 @@ import (
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/sms"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // Defaults for Config's zero values.
@@ -50,11 +49,6 @@ const (
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultIdleTimeout      = 60 * time.Second
 )
-
-// MaxBatchLimit caps every caller's batch, API keys' included: it bounds the
-// body the server reads (EvaluateBodyLimit(MaxBatchLimit) ≈ 56 KB) and the
-// CPU one request can take (about a core for 60 ms).
-const MaxBatchLimit = 1000
 
 // Config is what the server needs. Store, Key and Layout are required.
 type Config struct {
@@ -73,7 +67,8 @@ type Config struct {
 
 	// MaxBatch is the most elements an anonymous caller may send in one
 	// evaluation (default 16); /v1/config publishes it. An API key's
-	// MaxBatch replaces it for that key's requests (capped at MaxBatchLimit).
+	// MaxBatch replaces it for that key's requests (capped at
+	// wire.MaxBatchLimit).
 	MaxBatch int
 
 	BucketMaxAge time.Duration // Cache-Control max-age of buckets (default 5 min)
@@ -110,15 +105,19 @@ type Config struct {
 	// serves the API only.
 	Site fs.FS
 
-	// SMS answers text messages (sms.Service); nil: no SMS webhooks. Each
-	// gateway's webhook is served only when its secret is set:
-	// TwilioAuthToken for POST /v1/sms/twilio, SMSSecret for
-	// /v1/sms/kannel. SMSPublicURL is this server's public base URL as
-	// the gateway calls it (scheme and host, no path), which Twilio signs.
-	SMS             *sms.Service
-	TwilioAuthToken string
-	SMSSecret       string
-	SMSPublicURL    string
+	// SMS answers text messages (sms.Service); nil: no SMS webhooks.
+	// SMSGateways are the gateways whose webhooks are served, each at
+	// /v1/sms/{Name()} (sms.go); a gateway not listed is a 404. Names must
+	// be ratelimit.ValidGatewayName and distinct: New panics otherwise.
+	SMS         *sms.Service
+	SMSGateways []sms.Gateway
+
+	// WhatsApp turns on the WhatsApp Cloud API webhook (whatsapp.go), with
+	// SMS: the same service answers; nil: off.
+	WhatsApp *sms.WhatsApp
+
+	// Alerts turns on the website's alert sign-up (alerts.go); nil: off.
+	Alerts *AlertsConfig
 }
 
 // Server is the HTTP API. Build it with New.
@@ -129,6 +128,7 @@ type Server struct {
 	metrics *metrics
 
 	apiKeyHash *hashing.Keyed // hashes a bearer token to its stored form
+	waReplies  chan waReply   // WhatsApp replies for the Graph API (whatsapp.go)
 	padBlock   cipher.Block   // AES under the bucket-padding sub-key: derives dummy entries
 	bucketCC   string         // buckets' Cache-Control
 
@@ -138,6 +138,7 @@ type Server struct {
 
 	buckets      *otter.Cache[string, *bucketView] // nil: no cache
 	bucketLoader otter.Loader[string, *bucketView]
+	bucketGen    atomic.Uint64 // bumped by InvalidateBuckets() (all): older views are not served
 
 	storeDep, limiterDep *dependency // faults.go
 	smsDep               *dependency // the SMS service's store and counters, seen through its errors
@@ -153,8 +154,7 @@ func New(cfg Config) *Server {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
-	cfg.MaxBatch = min(cfg.MaxBatch, MaxBatchLimit)
-	cfg.SMSPublicURL = strings.TrimRight(cfg.SMSPublicURL, "/")
+	cfg.MaxBatch = min(cfg.MaxBatch, wire.MaxBatchLimit)
 	orDefault := func(d *time.Duration, def time.Duration) {
 		if *d <= 0 {
 			*d = def
@@ -205,7 +205,7 @@ func New(cfg Config) *Server {
 		// fasthttp reads the whole body before routing; no caller may send
 		// more than the largest batch allows. The evaluate handler then
 		// holds each caller to its own batch's limit.
-		BodyLimit:    EvaluateBodyLimit(MaxBatchLimit),
+		BodyLimit:    wire.EvaluateBodyLimit(wire.MaxBatchLimit),
 		ReadTimeout:  cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout:  cfg.IdleTimeout,
@@ -226,22 +226,25 @@ func New(cfg Config) *Server {
 	})
 	s.hardenServer()
 	s.app.Use(s.observe, securityHeaders, checkRequest).Name(middlewareRoute)
-	s.app.Get("/healthz", s.healthz)
-	s.app.Get("/readyz", s.readyz)
-	v1 := s.app.Group("/v1")
-	v1.Get("/config", s.config)
-	v1.Get("/openapi.yaml", openAPI)
-	v1.Post("/evaluate", s.evaluate)
-	v1.Get("/buckets/:prefix", s.bucket)
-	v1.Get("/listings", s.listings)
-	v1.Get("/listings/:id", s.listing)
-	v1.Get("/stats", s.stats)
-	if s.cfg.SMS != nil && s.cfg.TwilioAuthToken != "" {
-		v1.Post("/sms/twilio", s.twilioSMS)
+	s.app.Get(wire.RouteHealthz, s.healthz)
+	s.app.Get(wire.RouteReadyz, s.readyz)
+	s.app.Get(wire.RouteConfig, s.config)
+	s.app.Get(wire.RouteOpenAPI, openAPI)
+	s.app.Post(wire.RouteEvaluate, s.evaluate)
+	s.app.Get(wire.RouteBucket, s.bucket)
+	s.app.Get(wire.RouteListings, s.listings)
+	s.app.Get(wire.RouteListing, s.listing)
+	s.app.Get(wire.RouteStats, s.stats)
+	s.mountSMS()
+	if s.cfg.SMS != nil && s.cfg.WhatsApp != nil {
+		s.waReplies = make(chan waReply, whatsAppQueue)
+		go s.whatsAppSender()
+		s.app.Get(wire.RouteWhatsApp, s.whatsAppVerify)
+		s.app.Post(wire.RouteWhatsApp, s.whatsAppNotify)
 	}
-	if s.cfg.SMS != nil && s.cfg.SMSSecret != "" {
-		v1.Get("/sms/kannel", s.kannelSMS)
-		v1.Post("/sms/kannel", s.kannelSMS)
+	if s.cfg.Alerts != nil {
+		s.app.Post(wire.RouteAlertCode, s.alertCode)
+		s.app.Post(wire.RouteAlertSubscribe, s.alertSubscribe)
 	}
 	s.mountSite() // after the API: fiber matches in order, so no site file shadows an endpoint
 	// No catch-all: fiber answers an unknown path with 404 and a known path
@@ -386,7 +389,7 @@ func securityHeaders(c *fiber.Ctx) error {
 
 func (s *Server) healthz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"status": "ok"})
+	return c.JSON(wire.Health{Status: "ok"})
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {
@@ -397,32 +400,21 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		return fmt.Errorf("%w: %w", khabardar.Errorf(khabardar.EUNAVAILABLE, "the store cannot be reached"), err)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"status": "ready"})
-}
-
-// configBody is GET /v1/config.
-type configBody struct {
-	Suite       string `json:"suite"`
-	Mode        string `json:"mode"`
-	KeyID       string `json:"key_id"`
-	PublicKey   string `json:"public_key"`
-	Fingerprint string `json:"fingerprint"`
-	BucketBits  int    `json:"bucket_bits"`
-	SuffixBytes int    `json:"suffix_bytes"`
-	MaxBatch    int    `json:"max_batch"`
+	return c.JSON(wire.Health{Status: "ready"})
 }
 
 func (s *Server) config(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
-	return c.JSON(configBody{
+	return c.JSON(wire.Config{
 		Suite:       hashing.Suite,
-		Mode:        "voprf",
+		Mode:        wire.ModeVOPRF,
 		KeyID:       s.cfg.Key.ID(),
 		PublicKey:   base64.RawURLEncoding.EncodeToString(s.cfg.Key.PublicKey()),
 		Fingerprint: s.cfg.Key.Fingerprint(),
 		BucketBits:  s.cfg.Layout.BucketBits,
 		SuffixBytes: s.cfg.Layout.SuffixBytes,
 		MaxBatch:    s.cfg.MaxBatch,
+		Alerts:      s.cfg.Alerts != nil,
 	})
 }
 
@@ -447,13 +439,19 @@ func (s *Server) listings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
-	return c.JSON(fiber.Map{"listings": ls})
+	// The catalogue travels with the listings every check fetches, so a
+	// client says what a "not found" was checked against, and never reads
+	// an empty catalogue as an all-clear. Not in /v1/config: its 5-minute
+	// cache would keep a fresh server "empty" after its first ingest. For
+	// the same reason an empty catalogue is not cached at all.
+	cat := khabardar.Summarize(ls)
+	if cat.Empty() {
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=60")
+	}
+	return c.JSON(wire.Listings{Catalogue: &cat, Listings: ls})
 }
-
-// listingID is khabardar's listing ID pattern; anything else is not found
-// without asking the store.
-var listingID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$`)
 
 func (s *Server) listing(c *fiber.Ctx) error {
 	who, err := s.caller(c)
@@ -461,7 +459,7 @@ func (s *Server) listing(c *fiber.Ctx) error {
 		return err
 	}
 	id := c.Params("id")
-	if !listingID.MatchString(id) {
+	if !khabardar.ValidListingID(id) { // anything else is not found without asking the store
 		return errNoListing
 	}
 	if err := s.charge(c, ratelimit.Listing, who, 1); err != nil {

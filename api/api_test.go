@@ -25,6 +25,7 @@ import (
 	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/sms"
 	"github.com/khabardar/khabardar/storetest"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // lookup runs the whole client protocol for ids against e, as the website
@@ -32,7 +33,7 @@ import (
 // the bucket, find the suffix. It returns the listings each id is in.
 func (e *env) lookup(t *testing.T, ids ...identifier.ID) [][]string {
 	t.Helper()
-	var cfg configBody
+	var cfg wire.Config
 	if r := e.get("/v1/config"); r.status != 200 || json.Unmarshal(r.body, &cfg) != nil {
 		t.Fatalf("config: %d %s", r.status, r.body)
 	}
@@ -318,7 +319,7 @@ func TestBucketCache(t *testing.T) {
 func TestPaddingTarget(t *testing.T) {
 	e := newEnv(t)
 	listing := func(id string, n int64) *khabardar.Listing {
-		return &khabardar.Listing{ID: id, Counts: khabardar.Counts{Phone: n}}
+		return &khabardar.Listing{ID: id, Counts: khabardar.Counts{identifier.Phone: n}}
 	}
 	tests := []struct {
 		name    string
@@ -413,7 +414,7 @@ func TestRateLimits(t *testing.T) {
 		t.Fatalf("X-RateLimit-Reset %q is not a unix time within the hour", r.header.Get("X-RateLimit-Reset"))
 	}
 	r = e.post("/v1/evaluate", e.evaluateBody(els...))
-	if r.status != 429 || r.code() != CodeRateLimited {
+	if r.status != 429 || r.code() != wire.CodeRateLimited {
 		t.Fatalf("second batch of 3 of a 5-element limit: %d %s", r.status, r.body)
 	}
 	ra, err := strconv.Atoi(r.header.Get("Retry-After"))
@@ -498,7 +499,7 @@ func TestAPIKeys(t *testing.T) {
 	_, _, els := e.blind(ids...)
 	body := e.evaluateBody(els...)
 
-	if r := e.post("/v1/evaluate", body); r.status != 413 && r.code() != CodeBatchTooLarge {
+	if r := e.post("/v1/evaluate", body); r.status != 413 && r.code() != wire.CodeBatchTooLarge {
 		t.Fatalf("30 elements anonymously: %d %s", r.status, r.body)
 	}
 	r := e.post("/v1/evaluate", body, "Authorization", "Bearer journalist-secret-0123456789")
@@ -506,7 +507,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("30 elements with a key: %d, limit %s remaining %s: %s", r.status, r.header.Get("X-RateLimit-Limit"), r.header.Get("X-RateLimit-Remaining"), r.body)
 	}
 	_, _, many := e.blind(append(ids, ids[:11]...)...)
-	if r := e.post("/v1/evaluate", e.evaluateBody(many...), "Authorization", "Bearer journalist-secret-0123456789"); r.code() != CodeBatchTooLarge {
+	if r := e.post("/v1/evaluate", e.evaluateBody(many...), "Authorization", "Bearer journalist-secret-0123456789"); r.code() != wire.CodeBatchTooLarge {
 		t.Fatalf("41 elements with a max batch of 40: %d %s", r.status, r.body)
 	}
 	if r := e.post("/v1/evaluate", body, "Authorization", "Bearer gone-secret-0123456789"); r.status != 401 || !strings.Contains(string(r.body), "revoked") {
@@ -658,20 +659,48 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := e.cfg
-	cfg.SMS, cfg.TwilioAuthToken, cfg.SMSSecret, cfg.SMSPublicURL = svc, "t", "s", "https://khabardar.pk"
+	cfg.SMS, cfg.SMSGateways = svc, []sms.Gateway{&sms.Twilio{AuthToken: "t", PublicURL: "https://khabardar.pk"}, &sms.Kannel{Secret: "s"}}
 	for _, route := range New(cfg).App().GetRoutes(true) {
 		if route.Method == "HEAD" || route.Path == "/" {
 			continue
 		}
-		path := strings.ReplaceAll(strings.ReplaceAll(route.Path, ":prefix", "{prefix}"), ":id", "{id}")
+		path := wire.OpenAPIPath(route.Path)
 		if _, ok := doc.Paths[path][strings.ToLower(route.Method)]; !ok {
 			t.Errorf("openapi.yaml lacks %s %s", route.Method, path)
+		}
+		if !slices.Contains(wire.Routes, route.Path) {
+			t.Errorf("the server serves %s, which package wire does not list", route.Path)
+		}
+	}
+	// Package wire, openapi.yaml and the server agree on the routes and on
+	// the error codes.
+	for _, route := range wire.Routes {
+		if _, ok := doc.Paths[wire.OpenAPIPath(route)]; !ok {
+			t.Errorf("openapi.yaml lacks wire's route %s", wire.OpenAPIPath(route))
+		}
+	}
+	for path := range doc.Paths {
+		if !slices.ContainsFunc(wire.Routes, func(r string) bool { return wire.OpenAPIPath(r) == path }) {
+			t.Errorf("openapi.yaml's path %s is not a route of package wire", path)
 		}
 	}
 	codes := doc.Components.Schemas.Error.Properties.Error.Properties.Code.Enum
 	for code := range statusOf {
 		if !slices.Contains(codes, code) {
 			t.Errorf("openapi.yaml's error codes lack %s", code)
+		}
+		if !slices.Contains(wire.Codes, code) {
+			t.Errorf("statusOf maps %s, which package wire does not list", code)
+		}
+	}
+	for _, code := range wire.Codes {
+		if _, ok := statusOf[code]; !ok {
+			t.Errorf("wire's error code %s has no status in statusOf", code)
+		}
+	}
+	for _, code := range codes {
+		if !slices.Contains(wire.Codes, code) {
+			t.Errorf("openapi.yaml's error code %s is not in package wire", code)
 		}
 	}
 }
@@ -703,7 +732,7 @@ func TestConfigAndListings(t *testing.T) {
 	}
 	r := e.get("/v1/listings/shop")
 	var l khabardar.Listing
-	if r.status != 200 || json.Unmarshal(r.body, &l) != nil || l.Counts != (khabardar.Counts{CNIC: 1, Phone: 1}) {
+	if r.status != 200 || json.Unmarshal(r.body, &l) != nil || l.Counts != (khabardar.Counts{identifier.CNIC: 1, identifier.Phone: 1}) {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	if r := e.get("/v1/listings/absent"); r.status != 404 || strings.Contains(string(r.body), "absent") {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // bucket is GET /v1/buckets/{prefix}: the entries under a prefix, padded
@@ -29,7 +30,7 @@ func (s *Server) bucket(c *fiber.Ctx) error {
 	}
 	prefix := c.Params("prefix")
 	if !s.cfg.Layout.ValidPrefix(prefix) {
-		return khabardar.Errorf(CodeBadPrefix, "a bucket prefix is %d lowercase hex characters (bucket_bits/4 of /v1/config)", s.cfg.Layout.PrefixLen())
+		return khabardar.Errorf(wire.CodeBadPrefix, "a bucket prefix is %d lowercase hex characters (bucket_bits/4 of /v1/config)", s.cfg.Layout.PrefixLen())
 	}
 	prefix = string([]byte(prefix)) // fiber reuses the path's buffer
 	if err := s.charge(c, ratelimit.Bucket, who, 1); err != nil {
@@ -219,11 +220,7 @@ func (s *Server) renderBucket(b []byte, v *bucketView, p *paddedView) []byte {
 	real, dummies, t := len(v.ends), p.dummies, p.target
 
 	b = slices.Grow(b, t.bytes)
-	b = append(b, `{"key_id":"`...)
-	b = append(b, s.cfg.Key.ID()...)
-	b = append(b, `","prefix":"`...)
-	b = append(b, v.prefix...)
-	b = append(b, `","entries":[`...)
+	b = appendBucketHead(b, s.cfg.Key.ID(), v.prefix)
 	sb := s.cfg.Layout.SuffixBytes
 	i, j, nd := 0, 0, len(dummies)/sb
 	for k := 0; i < real || j < nd; k++ {
@@ -238,9 +235,29 @@ func (s *Server) renderBucket(b []byte, v *bucketView, p *paddedView) []byte {
 			j++
 		}
 	}
+	size := len(b) + len(paddingOpen) + len(bodyClose)
+	return appendBucketTail(b, max(t.bytes, roundUp(size, 512))-size)
+}
+
+// The pieces of a wire.Bucket body, which renderBucket puts together:
+// appendBucketHead, appendEntry for each entry with commas between, and
+// appendBucketTail. Put together they write exactly what encoding/json
+// writes for the same wire.Bucket (TestHandEncoders).
+
+// appendBucketHead appends {"key_id":"…","prefix":"…","entries":[.
+func appendBucketHead(b []byte, keyID, prefix string) []byte {
+	b = append(b, `{"key_id":`...)
+	b = appendJSONString(b, keyID)
+	b = append(b, `,"prefix":`...)
+	b = appendJSONString(b, prefix)
+	return append(b, `,"entries":[`...)
+}
+
+// appendBucketTail closes the entries and appends a padding string of pad
+// '0's.
+func appendBucketTail(b []byte, pad int) []byte {
 	b = append(b, paddingOpen...)
-	size := len(b) + len(bodyClose)
-	for pad := max(t.bytes, roundUp(size, 512)) - size; pad > 0; {
+	for pad > 0 {
 		n := min(pad, len(zeros))
 		b = append(b, zeros[:n]...)
 		pad -= n
@@ -356,29 +373,46 @@ func distinct8(d []byte, real []byte, sc *scratch) []byte {
 	return out
 }
 
-// appendJSONString appends s as a JSON string. Listing IDs are lowercase
-// letters, digits and dashes, but the encoder does not rely on it.
+// appendJSONString appends s as a JSON string, escaped exactly as
+// encoding/json escapes it (HTML characters, U+2028 and U+2029 included).
+// Listing IDs are lowercase letters, digits and dashes, and key ids and
+// prefixes hex, but the encoder does not rely on it.
 func appendJSONString(b []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			switch c {
+			case '"', '\\':
 				b = append(b, '\\', c)
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
 			default:
-				b = append(b, c)
+				if c < 0x20 || c == '<' || c == '>' || c == '&' {
+					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				} else {
+					b = append(b, c)
+				}
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			b = append(b, `\ufffd`...)
-		} else {
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
 			b = append(b, s[i:i+size]...)
 		}
 		i += size

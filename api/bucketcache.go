@@ -20,6 +20,7 @@ type bucketView struct {
 	ends     []uint32 // entry i lists ids[ends[i-1]:ends[i]]
 	ids      []string // listing IDs: the store's strings, shared between buckets
 	sb       int
+	gen      uint64 // Server.bucketGen when the load began
 
 	// padded memoizes what depends on the padding target as well: the
 	// target changes when listings' counts move, the entries do not.
@@ -82,26 +83,69 @@ func (v *bucketView) pad(s *Server, t *padTarget) *paddedView {
 
 // bucketView returns the bucket under prefix: from the cache when it holds
 // it, else from the store (errors are the store's). Concurrent misses of one
-// bucket make one store read.
+// bucket make one store read. A view loaded before the last
+// InvalidateBuckets() is not served: it is loaded again.
 func (s *Server) bucketView(ctx context.Context, prefix string) (*bucketView, error) {
 	if s.buckets == nil {
 		return s.loadBucket(ctx, prefix)
 	}
 	if v, ok := s.buckets.GetIfPresent(prefix); ok {
-		s.metrics.bucketCache.hit.Inc()
-		return v, nil
+		if v.gen == s.bucketGen.Load() {
+			s.metrics.bucketCache.hit.Inc()
+			return v, nil
+		}
+		s.buckets.Invalidate(prefix)
 	}
 	s.metrics.bucketCache.miss.Inc()
-	return s.buckets.Get(ctx, prefix, s.bucketLoader)
+	for range 3 {
+		v, err := s.buckets.Get(ctx, prefix, s.bucketLoader)
+		if err != nil || v.gen == s.bucketGen.Load() {
+			return v, err
+		}
+		// Joined a load that began before InvalidateBuckets(), which
+		// otter's InvalidateAll does not cancel.
+		s.buckets.Invalidate(prefix)
+	}
+	return s.loadBucket(ctx, prefix) // invalidated all the while: read past the cache
 }
 
 func (s *Server) loadBucket(ctx context.Context, prefix string) (*bucketView, error) {
+	gen := s.bucketGen.Load() // before the read: a view is never newer than its gen says
 	entries, err := s.cfg.Store.Bucket(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
-	return newBucketView(prefix, entries, s.cfg.Layout.SuffixBytes), nil
+	v := newBucketView(prefix, entries, s.cfg.Layout.SuffixBytes)
+	v.gen = gen
+	return v, nil
 }
+
+// InvalidateBuckets drops the buckets under prefixes from the bucket cache,
+// or with no prefix every bucket, so that the next request for one reads the
+// store. A process that writes the store (the admin socket, adminsock) calls
+// it after each write, and lookups see an ingest at once instead of after
+// BucketCacheTTL. A load in flight is not served afterwards either: otter
+// discards it for a prefix, the generation check in bucketView for all.
+// Without a cache it does nothing.
+func (s *Server) InvalidateBuckets(prefixes ...string) {
+	if s.buckets == nil {
+		return
+	}
+	if len(prefixes) == 0 {
+		s.bucketGen.Add(1)
+		s.buckets.InvalidateAll()
+		return
+	}
+	for _, p := range prefixes {
+		s.buckets.Invalidate(p)
+	}
+}
+
+// InvalidateListings makes the next bucket request recompute the padding
+// target from the listings' counts rather than wait for PaddingRefresh, so
+// that buckets are padded for the catalogue as it now is. Call it after a
+// listing's counts or ID set changed (adminsock's OnListings).
+func (s *Server) InvalidateListings() { s.paddingAt.Store(0) }
 
 // newBucketCache returns the cache of bucketViews, or nil if cfg turns it
 // off. Entries live BucketCacheTTL after they are read from the store: that

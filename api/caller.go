@@ -12,6 +12,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // caller is who a request counts against and what it may send.
@@ -24,9 +25,9 @@ type caller struct {
 const maxTokenLen = 256
 
 var (
-	errAuthMalformed = khabardar.Errorf(CodeUnauthorized, `the Authorization header must be "Bearer" and an API key`)
-	errAuthUnknown   = khabardar.Errorf(CodeUnauthorized, "the API key is not valid")
-	errAuthRevoked   = khabardar.Errorf(CodeUnauthorized, "the API key has been revoked")
+	errAuthMalformed = khabardar.Errorf(wire.CodeUnauthorized, `the Authorization header must be "Bearer" and an API key`)
+	errAuthUnknown   = khabardar.Errorf(wire.CodeUnauthorized, "the API key is not valid")
+	errAuthRevoked   = khabardar.Errorf(wire.CodeUnauthorized, "the API key has been revoked")
 )
 
 // caller identifies the request's caller: the API key of an Authorization
@@ -58,7 +59,7 @@ func (s *Server) caller(c *fiber.Ctx) (caller, error) {
 	if mb <= 0 {
 		mb = s.cfg.MaxBatch
 	}
-	who := caller{maxBatch: min(mb, MaxBatchLimit)}
+	who := caller{maxBatch: min(mb, wire.MaxBatchLimit)}
 	if s.cfg.Limiter != nil {
 		who.id = s.cfg.Limiter.ForKey(k)
 	}
@@ -139,7 +140,7 @@ func (s *Server) charge(c *fiber.Ctx, cl ratelimit.Class, who caller, n int64) e
 	}
 	h.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
 	s.metrics.limited.WithLabelValues(string(cl), scopeLabel(d.Scope)).Inc()
-	return khabardar.Errorf(CodeRateLimited, "%s rate limit for %s requests is used up; retry after %d seconds (%s)",
+	return khabardar.Errorf(wire.CodeRateLimited, "%s rate limit for %s requests is used up; retry after %d seconds (%s)",
 		scopeText(d.Scope), cl, secs, now.Add(time.Duration(secs)*time.Second).UTC().Format(time.RFC3339))
 }
 

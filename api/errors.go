@@ -8,55 +8,37 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/wire"
 )
 
-// Error codes of the HTTP layer, beside khabardar's own (invalid, not_found,
-// conflict, unavailable, internal, layout_mismatch). They are stable: clients
-// and tests match on them, and openapi.yaml lists them.
-const (
-	CodeMalformedJSON        = "malformed_json"         // the body is not one JSON value
-	CodeUnknownField         = "unknown_field"          // the body has a field the endpoint does not define
-	CodeEmptyBatch           = "empty_batch"            // "blinded" is empty
-	CodeBatchTooLarge        = "batch_too_large"        // more elements than the caller's max batch
-	CodeBadElement           = "bad_element"            // an element is not a valid blinded ristretto255 element
-	CodeBadPrefix            = "bad_prefix"             // a bucket prefix of the wrong form
-	CodeKeyRotated           = "key_rotated"            // the request names a key that is no longer the server's
-	CodeUnauthorized         = "unauthorized"           // a malformed, unknown or revoked API key
-	CodeRateLimited          = "rate_limited"           // over a rate limit; see Retry-After
-	CodeBodyTooLarge         = "body_too_large"         // the body is over the caller's limit
-	CodeUnsupportedMediaType = "unsupported_media_type" // the body is not application/json
-	CodeUnsupportedEncoding  = "unsupported_encoding"   // the body has a Content-Encoding (compressed)
-	CodeMethodNotAllowed     = "method_not_allowed"     // the route exists for another method
-	CodeRequestTimeout       = "request_timeout"        // the request did not arrive in time
-	CodeHeadersTooLarge      = "headers_too_large"      // the request headers are too large
-	CodeForbidden            = "forbidden"              // an SMS webhook request that is not signed by the gateway
-)
-
-// statusOf is the one table from error codes to HTTP statuses. A code not in
+// statusOf is the one table from error codes (package wire: the codes and
+// their meanings are the public protocol's) to HTTP statuses. A code not in
 // it is a 500.
 var statusOf = map[string]int{
-	khabardar.EINVALID:        http.StatusBadRequest,
-	CodeMalformedJSON:         http.StatusBadRequest,
-	CodeUnknownField:          http.StatusBadRequest,
-	CodeEmptyBatch:            http.StatusBadRequest,
-	CodeBatchTooLarge:         http.StatusBadRequest,
-	CodeBadElement:            http.StatusBadRequest,
-	CodeBadPrefix:             http.StatusBadRequest,
-	CodeUnauthorized:          http.StatusUnauthorized,
-	CodeForbidden:             http.StatusForbidden,
-	khabardar.ENOTFOUND:       http.StatusNotFound,
-	CodeMethodNotAllowed:      http.StatusMethodNotAllowed,
-	CodeRequestTimeout:        http.StatusRequestTimeout,
-	khabardar.ECONFLICT:       http.StatusConflict,
-	CodeKeyRotated:            http.StatusConflict,
-	CodeBodyTooLarge:          http.StatusRequestEntityTooLarge,
-	CodeUnsupportedMediaType:  http.StatusUnsupportedMediaType,
-	CodeUnsupportedEncoding:   http.StatusUnsupportedMediaType,
-	CodeRateLimited:           http.StatusTooManyRequests,
-	CodeHeadersTooLarge:       http.StatusRequestHeaderFieldsTooLarge,
-	khabardar.EINTERNAL:       http.StatusInternalServerError,
-	khabardar.ELAYOUTMISMATCH: http.StatusInternalServerError,
-	khabardar.EUNAVAILABLE:    http.StatusServiceUnavailable,
+	wire.CodeInvalid:              http.StatusBadRequest,
+	wire.CodeMalformedJSON:        http.StatusBadRequest,
+	wire.CodeUnknownField:         http.StatusBadRequest,
+	wire.CodeEmptyBatch:           http.StatusBadRequest,
+	wire.CodeBatchTooLarge:        http.StatusBadRequest,
+	wire.CodeBadElement:           http.StatusBadRequest,
+	wire.CodeBadPrefix:            http.StatusBadRequest,
+	wire.CodeUnauthorized:         http.StatusUnauthorized,
+	wire.CodeForbidden:            http.StatusForbidden,
+	wire.CodeWrongCode:            http.StatusForbidden,
+	wire.CodeNotFound:             http.StatusNotFound,
+	wire.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	wire.CodeRequestTimeout:       http.StatusRequestTimeout,
+	wire.CodeConflict:             http.StatusConflict,
+	wire.CodeKeyRotated:           http.StatusConflict,
+	wire.CodeBodyTooLarge:         http.StatusRequestEntityTooLarge,
+	wire.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	wire.CodeUnsupportedEncoding:  http.StatusUnsupportedMediaType,
+	wire.CodeRateLimited:          http.StatusTooManyRequests,
+	wire.CodeHeadersTooLarge:      http.StatusRequestHeaderFieldsTooLarge,
+	wire.CodeInternal:             http.StatusInternalServerError,
+	wire.CodeLayoutMismatch:       http.StatusInternalServerError,
+	wire.CodeNeedsMigration:       http.StatusInternalServerError,
+	wire.CodeUnavailable:          http.StatusServiceUnavailable,
 }
 
 // fiberErrors turns fiber's and fasthttp's own errors (no route, wrong
@@ -65,20 +47,10 @@ var statusOf = map[string]int{
 // the path, and fasthttp's parse errors quote the request.
 var fiberErrors = map[int]*khabardar.Error{
 	http.StatusNotFound:                    {Code: khabardar.ENOTFOUND, Message: "no such endpoint; see /v1/openapi.yaml"},
-	http.StatusMethodNotAllowed:            {Code: CodeMethodNotAllowed, Message: "the endpoint does not take this method; see /v1/openapi.yaml"},
-	http.StatusRequestEntityTooLarge:       {Code: CodeBodyTooLarge, Message: "the request body is too large"},
-	http.StatusRequestTimeout:              {Code: CodeRequestTimeout, Message: "the request did not arrive in time"},
-	http.StatusRequestHeaderFieldsTooLarge: {Code: CodeHeadersTooLarge, Message: "the request headers are too large"},
-}
-
-// errorBody is every error response: {"error":{"code","message"}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	http.StatusMethodNotAllowed:            {Code: wire.CodeMethodNotAllowed, Message: "the endpoint does not take this method; see /v1/openapi.yaml"},
+	http.StatusRequestEntityTooLarge:       {Code: wire.CodeBodyTooLarge, Message: "the request body is too large"},
+	http.StatusRequestTimeout:              {Code: wire.CodeRequestTimeout, Message: "the request did not arrive in time"},
+	http.StatusRequestHeaderFieldsTooLarge: {Code: wire.CodeHeadersTooLarge, Message: "the request headers are too large"},
 }
 
 // errorHandler writes err as an error body with the status of its code.
@@ -96,7 +68,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			err = khabardar.Errorf(khabardar.EINVALID, "the request cannot be parsed")
 		}
 	}
-	body := errorBody{Error: errorDetail{Code: khabardar.ErrorCode(err), Message: khabardar.ErrorMessage(err)}}
+	body := wire.ErrorBody{Error: wire.ErrorDetail{Code: khabardar.ErrorCode(err), Message: khabardar.ErrorMessage(err)}}
 	status, ok := statusOf[body.Error.Code]
 	if !ok {
 		status = http.StatusInternalServerError
@@ -105,9 +77,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.logFailure(c, body.Error.Code, err) // faults.go: never a line per request
 	}
 	switch body.Error.Code {
-	case CodeUnauthorized:
+	case wire.CodeUnauthorized:
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="khabardar"`)
-	case CodeUnsupportedEncoding:
+	case wire.CodeUnsupportedEncoding:
 		// RFC 9110 §15.5.16: a 415 for a content coding names the ones
 		// accepted, which tells it apart from a 415 for the media type.
 		c.Set(fiber.HeaderAcceptEncoding, "identity")

@@ -6,22 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/cloudflare/circl/group"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/wire"
 )
-
-// EvaluateBodyLimit is the largest evaluation body accepted from a caller
-// whose max batch is maxBatch: 512 bytes for the object and key_id, and 56
-// per element (43 characters of base64url, quotes, a comma and room for
-// indentation).
-func EvaluateBodyLimit(maxBatch int) int { return 512 + 56*maxBatch }
 
 // elementTextLen is the length of a 32-byte element in base64url without
 // padding.
@@ -45,56 +40,63 @@ func (s *Server) evaluate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.charge(c, ratelimit.Evaluate, who, int64(len(blinded))); err != nil {
+	if err := s.charge(c, ratelimit.Evaluate, who, int64(blinded.Len())); err != nil {
 		return err
 	}
-	evaluated, proof, err := s.cfg.Key.Evaluate(blinded)
+	evaluated, proof, err := s.cfg.Key.EvaluateBatch(blinded)
 	if err != nil {
 		return err // checkEvaluate admits only elements Evaluate accepts: a fault of ours
 	}
 	s.metrics.evaluated.Add(float64(len(evaluated)))
-	// {"key_id":"…","evaluated":["…",…],"proof":"…"}, appended directly:
-	// nothing in it needs escaping.
-	enc := base64.RawURLEncoding
-	out := make([]byte, 0, 64+len(s.cfg.Key.ID())+len(evaluated)*(enc.EncodedLen(hashing.ElementSize)+3)+enc.EncodedLen(len(proof)))
-	out = append(out, `{"key_id":"`...)
-	out = append(out, s.cfg.Key.ID()...)
-	out = append(out, `","evaluated":[`...)
-	for i, e := range evaluated {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, '"')
-		out = enc.AppendEncode(out, e)
-		out = append(out, '"')
-	}
-	out = append(out, `],"proof":"`...)
-	out = enc.AppendEncode(out, proof)
-	out = append(out, `"}`...)
+	out := appendEvaluateResponse(nil, s.cfg.Key.ID(), evaluated, proof)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	c.Response().SetBodyRaw(out) // a new slice: no copy needed
 	return nil
 }
 
+// appendEvaluateResponse appends wire.EvaluateResponse{keyID, evaluated and
+// proof in base64url} to b, exactly as encoding/json writes it
+// (TestHandEncoders), without its reflection: only the key id can need
+// escaping.
+func appendEvaluateResponse(b []byte, keyID string, evaluated [][]byte, proof []byte) []byte {
+	enc := base64.RawURLEncoding
+	b = slices.Grow(b, 64+len(keyID)+len(evaluated)*(enc.EncodedLen(hashing.ElementSize)+3)+enc.EncodedLen(len(proof)))
+	b = append(b, `{"key_id":`...)
+	b = appendJSONString(b, keyID)
+	b = append(b, `,"evaluated":[`...)
+	for i, e := range evaluated {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = enc.AppendEncode(b, e)
+		b = append(b, '"')
+	}
+	b = append(b, `],"proof":"`...)
+	b = enc.AppendEncode(b, proof)
+	return append(b, `"}`...)
+}
+
 // checkEvaluate runs every check of an evaluation request that needs neither
 // the store nor the limiter, in the order openapi.yaml gives: media type,
 // size, JSON, fields, batch size, key id, elements. It returns the decoded
-// elements. Its errors are *khabardar.Error values whose messages hold no
-// byte of the request: at most an element's index or a byte offset.
-func checkEvaluate(contentType, body []byte, maxBatch int, keyID string) ([][]byte, error) {
+// elements, decoded once. Its errors are *khabardar.Error values whose
+// messages hold no byte of the request: at most an element's index or a
+// byte offset.
+func checkEvaluate(contentType, body []byte, maxBatch int, keyID string) (*hashing.BlindedBatch, error) {
 	if !isJSON(contentType) {
-		return nil, khabardar.Errorf(CodeUnsupportedMediaType, "send the body as Content-Type: application/json")
+		return nil, khabardar.Errorf(wire.CodeUnsupportedMediaType, "send the body as Content-Type: application/json")
 	}
-	if limit := EvaluateBodyLimit(maxBatch); len(body) > limit {
-		return nil, khabardar.Errorf(CodeBodyTooLarge, "the body is over %d bytes, the limit for a batch of %d", limit, maxBatch)
+	if limit := wire.EvaluateBodyLimit(maxBatch); len(body) > limit {
+		return nil, khabardar.Errorf(wire.CodeBodyTooLarge, "the body is over %d bytes, the limit for a batch of %d", limit, maxBatch)
 	}
 	req, err := decodeEvaluate(body, maxBatch)
 	if err != nil {
 		return nil, err
 	}
 	if req.keyID != keyID {
-		return nil, khabardar.Errorf(CodeKeyRotated, "the server's key is now %s: fetch /v1/config, then blind again with its public key", keyID)
+		return nil, khabardar.Errorf(wire.CodeKeyRotated, "the server's key is now %s: fetch /v1/config, then blind again with its public key", keyID)
 	}
 	return parseElements(req.blinded)
 }
@@ -162,10 +164,10 @@ func decodeEvaluate(body []byte, maxBatch int) (*evaluateRequest, error) {
 			req.blinded = make([]string, 0, min(maxBatch, 16))
 			for w.next() != ']' {
 				if len(req.blinded) == maxBatch {
-					return nil, khabardar.Errorf(CodeBatchTooLarge, "blinded has more than %d elements, the most this caller may send at once", maxBatch)
+					return nil, khabardar.Errorf(wire.CodeBatchTooLarge, "blinded has more than %d elements, the most this caller may send at once", maxBatch)
 				}
 				if w.next() != '"' {
-					return nil, khabardar.Errorf(CodeBadElement, "blinded[%d] is not a string", len(req.blinded))
+					return nil, khabardar.Errorf(wire.CodeBadElement, "blinded[%d] is not a string", len(req.blinded))
 				}
 				req.blinded = append(req.blinded, w.str())
 				if w.next() == ',' {
@@ -174,7 +176,7 @@ func decodeEvaluate(body []byte, maxBatch int) (*evaluateRequest, error) {
 			}
 			w.i++
 		default:
-			return nil, khabardar.Errorf(CodeUnknownField, "the body may hold only the fields key_id and blinded")
+			return nil, khabardar.Errorf(wire.CodeUnknownField, "the body may hold only the fields key_id and blinded")
 		}
 		if w.next() == ',' {
 			w.i++
@@ -186,7 +188,7 @@ func decodeEvaluate(body []byte, maxBatch int) (*evaluateRequest, error) {
 	case !seenBlinded:
 		return nil, khabardar.Errorf(khabardar.EINVALID, "blinded is missing: send an array of blinded elements")
 	case len(req.blinded) == 0:
-		return nil, khabardar.Errorf(CodeEmptyBatch, "blinded is empty: send at least one element")
+		return nil, khabardar.Errorf(wire.CodeEmptyBatch, "blinded is empty: send at least one element")
 	}
 	return &req, nil
 }
@@ -200,13 +202,13 @@ func syntaxError(body []byte) error {
 	var syn *json.SyntaxError
 	switch {
 	case err == nil: // one value, then more
-		return khabardar.Errorf(CodeMalformedJSON, "the body has more after its JSON value: send exactly one")
+		return khabardar.Errorf(wire.CodeMalformedJSON, "the body has more after its JSON value: send exactly one")
 	case errors.Is(err, io.EOF):
-		return khabardar.Errorf(CodeMalformedJSON, "the body is empty: send a JSON object")
+		return khabardar.Errorf(wire.CodeMalformedJSON, "the body is empty: send a JSON object")
 	case errors.As(err, &syn):
-		return khabardar.Errorf(CodeMalformedJSON, "the body is not valid JSON (byte %d)", syn.Offset)
+		return khabardar.Errorf(wire.CodeMalformedJSON, "the body is not valid JSON (byte %d)", syn.Offset)
 	default: // io.ErrUnexpectedEOF
-		return khabardar.Errorf(CodeMalformedJSON, "the body ends inside a JSON value")
+		return khabardar.Errorf(wire.CodeMalformedJSON, "the body ends inside a JSON value")
 	}
 }
 
@@ -252,31 +254,29 @@ func (w *walker) str() string {
 	return s
 }
 
-// ristretto is the VOPRF suite's group, for checking elements before the
-// caller is charged for them.
-var ristretto = group.Ristretto255
-
-// parseElements decodes each element from base64url and checks it is a
-// valid, non-identity ristretto255 element, as hashing.Key.Evaluate will.
-func parseElements(texts []string) ([][]byte, error) {
+// parseElements decodes each element from base64url and has hashing check
+// it is a valid, non-identity ristretto255 element: the group stays in
+// package hashing.
+func parseElements(texts []string) (*hashing.BlindedBatch, error) {
 	buf := make([]byte, len(texts)*hashing.ElementSize)
-	out := make([][]byte, len(texts))
-	e := ristretto.NewElement()
+	raw := make([][]byte, len(texts))
 	for i, s := range texts {
 		b := buf[i*hashing.ElementSize : (i+1)*hashing.ElementSize : (i+1)*hashing.ElementSize]
 		// The length first: the decoder skips CR and LF, so only a string
 		// of exactly elementTextLen characters that decodes to exactly 32
 		// bytes is one element's encoding.
 		if len(s) != elementTextLen || strings.ContainsAny(s, "\r\n") {
-			return nil, khabardar.Errorf(CodeBadElement, "blinded[%d] is not 32 bytes in base64url without padding", i)
+			return nil, khabardar.Errorf(wire.CodeBadElement, "blinded[%d] is not 32 bytes in base64url without padding", i)
 		}
 		if n, err := b64.Decode(b, []byte(s)); err != nil || n != hashing.ElementSize {
-			return nil, khabardar.Errorf(CodeBadElement, "blinded[%d] is not 32 bytes in base64url without padding", i)
+			return nil, khabardar.Errorf(wire.CodeBadElement, "blinded[%d] is not 32 bytes in base64url without padding", i)
 		}
-		if e.UnmarshalBinary(b) != nil || e.IsIdentity() {
-			return nil, khabardar.Errorf(CodeBadElement, "blinded[%d] is not a valid non-identity ristretto255 element", i)
-		}
-		out[i] = b
+		raw[i] = b
 	}
-	return out, nil
+	batch, err := hashing.ParseBlinded(raw)
+	var bad *hashing.BadElementError
+	if errors.As(err, &bad) {
+		return nil, khabardar.Errorf(wire.CodeBadElement, "blinded[%d] is not a valid non-identity ristretto255 element", bad.Index)
+	}
+	return batch, err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/wire"
 )
 
 var (
@@ -100,10 +101,10 @@ func FuzzEvaluateRequest(f *testing.F) {
 			}
 			return
 		}
-		if len(els) < 1 || len(els) > maxBatch {
-			t.Fatalf("accepted %d elements", len(els))
+		if els.Len() < 1 || els.Len() > maxBatch {
+			t.Fatalf("accepted %d elements", els.Len())
 		}
-		if _, _, err := k.Evaluate(els); err != nil {
+		if _, _, err := k.EvaluateBatch(els); err != nil {
 			t.Fatalf("accepted elements that Evaluate refuses: %v", err)
 		}
 		var std struct {
@@ -113,11 +114,11 @@ func FuzzEvaluateRequest(f *testing.F) {
 		if err := json.Unmarshal(body, &std); err != nil {
 			t.Fatalf("accepted a body encoding/json refuses: %v", err)
 		}
-		if std.KeyID != kid || len(std.Blinded) != len(els) {
+		if std.KeyID != kid || len(std.Blinded) != els.Len() {
 			t.Fatalf("encoding/json reads key %q and %d elements", std.KeyID, len(std.Blinded))
 		}
 		for i, s := range std.Blinded {
-			if b, _ := b64.DecodeString(s); !bytes.Equal(b, els[i]) {
+			if b, _ := b64.DecodeString(s); !bytes.Equal(b, els.Element(i)) {
 				t.Fatalf("element %d differs from encoding/json's", i)
 			}
 		}
@@ -160,7 +161,7 @@ func FuzzBucketPrefix(f *testing.F) {
 				t.Fatalf("bucket %q: %d entries in %d bytes (%v)", b.Prefix, len(b.Entries), len(body), err)
 			}
 		default:
-			var eb errorBody
+			var eb wire.ErrorBody
 			if err := json.Unmarshal(body, &eb); err != nil {
 				t.Fatalf("%d without an error body: %q", status, body)
 			}
@@ -175,7 +176,7 @@ func FuzzBucketPrefix(f *testing.F) {
 // prefixMessages are the only errors a bucket path may get, with their
 // fixed messages.
 var prefixMessages = map[string]string{
-	CodeBadPrefix:       "a bucket prefix is 4 lowercase hex characters (bucket_bits/4 of /v1/config)",
+	wire.CodeBadPrefix:  "a bucket prefix is 4 lowercase hex characters (bucket_bits/4 of /v1/config)",
 	khabardar.ENOTFOUND: fiberErrors[404].Message,
 	khabardar.EINVALID:  "the request cannot be parsed",
 }
@@ -267,7 +268,7 @@ func FuzzContentEncoding(f *testing.F) {
 			t.Fatalf("%q: accepted %v, want %v", values, got, want)
 		}
 		if err != nil {
-			if khabardar.ErrorCode(err) != CodeUnsupportedEncoding || statusOf[CodeUnsupportedEncoding] != 415 {
+			if khabardar.ErrorCode(err) != wire.CodeUnsupportedEncoding || statusOf[wire.CodeUnsupportedEncoding] != 415 {
 				t.Fatalf("%q: %v", values, err)
 			}
 			return

@@ -21,7 +21,9 @@ import (
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/internal/logtest"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/sms"
 	"github.com/khabardar/khabardar/storetest"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // testLayout is the default deployment's layout; the key id is filled in.
@@ -94,7 +96,7 @@ type response struct {
 
 // code is the error code of an error body, "" for any other body.
 func (r response) code() string {
-	var e errorBody
+	var e wire.ErrorBody
 	json.Unmarshal(r.body, &e)
 	return e.Error.Code
 }
@@ -282,4 +284,32 @@ func (e *env) scrape() string {
 		e.t.Fatalf("metrics: %d", rec.Code)
 	}
 	return rec.Body.String()
+}
+
+// closedStore is a store that was bound to e's layout and closed: every
+// call answers EUNAVAILABLE, as a store that cannot be reached does.
+func (e *env) closedStore(t *testing.T) *boltstore.Store {
+	t.Helper()
+	down, err := boltstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := down.Init(context.Background(), e.layout); err != nil {
+		t.Fatal(err)
+	}
+	down.Close()
+	return down
+}
+
+// withSMS is e serving SMS through gateways, remembering answered messages
+// in seen, with replies naming the site public.
+func (e *env) withSMS(t *testing.T, seen khabardar.ReplayStore, public string, gateways ...sms.Gateway) *env {
+	t.Helper()
+	svc, err := sms.New(sms.Config{Store: e.store, Seen: seen, Key: e.key, Layout: e.layout, Limiter: e.limiter, SiteURL: public, Log: e.cfg.Log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.cfg
+	cfg.SMS, cfg.SMSGateways = svc, gateways
+	return &env{t: t, srv: New(cfg), cfg: cfg}
 }

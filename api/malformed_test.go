@@ -18,6 +18,7 @@ import (
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // Encodings of ristretto255 elements for the table.
@@ -85,30 +86,30 @@ func TestMalformedRequests(t *testing.T) {
 		code        string
 	}{
 		// Media type and size.
-		{name: "text/plain", method: "POST", path: "/v1/evaluate", contentType: "text/plain", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
-		{name: "no content type", method: "POST", path: "/v1/evaluate", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
-		{name: "form content type", method: "POST", path: "/v1/evaluate", contentType: "application/x-www-form-urlencoded", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
-		{name: "json-patch content type", method: "POST", path: "/v1/evaluate", contentType: "application/json-patch+json", body: ev(generator), status: 415, code: CodeUnsupportedMediaType},
-		{name: "over the anonymous body limit", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(many(40)...), status: 413, code: CodeBodyTooLarge},
+		{name: "text/plain", method: "POST", path: "/v1/evaluate", contentType: "text/plain", body: ev(generator), status: 415, code: wire.CodeUnsupportedMediaType},
+		{name: "no content type", method: "POST", path: "/v1/evaluate", body: ev(generator), status: 415, code: wire.CodeUnsupportedMediaType},
+		{name: "form content type", method: "POST", path: "/v1/evaluate", contentType: "application/x-www-form-urlencoded", body: ev(generator), status: 415, code: wire.CodeUnsupportedMediaType},
+		{name: "json-patch content type", method: "POST", path: "/v1/evaluate", contentType: "application/json-patch+json", body: ev(generator), status: 415, code: wire.CodeUnsupportedMediaType},
+		{name: "over the anonymous body limit", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(many(40)...), status: 413, code: wire.CodeBodyTooLarge},
 		// Content codings: refused on every route, before anything else.
-		{name: "gzip", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
-		{name: "gzip, gzip", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip, gzip"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
-		{name: "br in a second header", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "identity", "Content-Encoding", "br"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
-		{name: "identity then deflate", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "identity,deflate"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
-		{name: "unknown coding", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "x-bomb"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
-		{name: "br on a bucket", method: "GET", path: "/v1/buckets/abcd", header: []string{"Content-Encoding", "br"}, status: 415, code: CodeUnsupportedEncoding},
-		{name: "gzip on a wrong key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip", "Authorization", "Bearer no-such-key-0123456789"}, body: ev(generator), status: 415, code: CodeUnsupportedEncoding},
-		{name: "zstd nowhere", method: "GET", path: "/v2/nothing", header: []string{"Content-Encoding", "zstd"}, status: 415, code: CodeUnsupportedEncoding},
+		{name: "gzip", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip"}, body: ev(generator), status: 415, code: wire.CodeUnsupportedEncoding},
+		{name: "gzip, gzip", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip, gzip"}, body: ev(generator), status: 415, code: wire.CodeUnsupportedEncoding},
+		{name: "br in a second header", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "identity", "Content-Encoding", "br"}, body: ev(generator), status: 415, code: wire.CodeUnsupportedEncoding},
+		{name: "identity then deflate", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "identity,deflate"}, body: ev(generator), status: 415, code: wire.CodeUnsupportedEncoding},
+		{name: "unknown coding", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "x-bomb"}, body: ev(generator), status: 415, code: wire.CodeUnsupportedEncoding},
+		{name: "br on a bucket", method: "GET", path: "/v1/buckets/abcd", header: []string{"Content-Encoding", "br"}, status: 415, code: wire.CodeUnsupportedEncoding},
+		{name: "gzip on a wrong key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Content-Encoding", "gzip", "Authorization", "Bearer no-such-key-0123456789"}, body: ev(generator), status: 415, code: wire.CodeUnsupportedEncoding},
+		{name: "zstd nowhere", method: "GET", path: "/v2/nothing", header: []string{"Content-Encoding", "zstd"}, status: 415, code: wire.CodeUnsupportedEncoding},
 		// JSON syntax.
-		{name: "no body", method: "POST", path: "/v1/evaluate", contentType: json, body: "", status: 400, code: CodeMalformedJSON},
-		{name: "whitespace only", method: "POST", path: "/v1/evaluate", contentType: json, body: " \n\t", status: 400, code: CodeMalformedJSON},
-		{name: "truncated", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":["`, status: 400, code: CodeMalformedJSON},
-		{name: "unquoted names", method: "POST", path: "/v1/evaluate", contentType: json, body: `{key_id:"` + kid + `"}`, status: 400, code: CodeMalformedJSON},
-		{name: "trailing garbage", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "x", status: 400, code: CodeMalformedJSON},
-		{name: "trailing object", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "{}", status: 400, code: CodeMalformedJSON},
-		{name: "trailing bracket", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "]", status: 400, code: CodeMalformedJSON},
-		{name: "unclosed deep nesting", method: "POST", path: "/v1/evaluate", contentType: json, body: strings.Repeat("[", 1300), status: 400, code: CodeMalformedJSON},
-		{name: "invalid escape", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"\x"}`, status: 400, code: CodeMalformedJSON},
+		{name: "no body", method: "POST", path: "/v1/evaluate", contentType: json, body: "", status: 400, code: wire.CodeMalformedJSON},
+		{name: "whitespace only", method: "POST", path: "/v1/evaluate", contentType: json, body: " \n\t", status: 400, code: wire.CodeMalformedJSON},
+		{name: "truncated", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":["`, status: 400, code: wire.CodeMalformedJSON},
+		{name: "unquoted names", method: "POST", path: "/v1/evaluate", contentType: json, body: `{key_id:"` + kid + `"}`, status: 400, code: wire.CodeMalformedJSON},
+		{name: "trailing garbage", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "x", status: 400, code: wire.CodeMalformedJSON},
+		{name: "trailing object", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "{}", status: 400, code: wire.CodeMalformedJSON},
+		{name: "trailing bracket", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator) + "]", status: 400, code: wire.CodeMalformedJSON},
+		{name: "unclosed deep nesting", method: "POST", path: "/v1/evaluate", contentType: json, body: strings.Repeat("[", 1300), status: 400, code: wire.CodeMalformedJSON},
+		{name: "invalid escape", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"\x"}`, status: 400, code: wire.CodeMalformedJSON},
 		// Shape.
 		{name: "null", method: "POST", path: "/v1/evaluate", contentType: json, body: "null", status: 400, code: khabardar.EINVALID},
 		{name: "array", method: "POST", path: "/v1/evaluate", contentType: json, body: "[]", status: 400, code: khabardar.EINVALID},
@@ -123,46 +124,46 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "blinded an object", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":{}}`, status: 400, code: khabardar.EINVALID},
 		{name: "duplicate key_id", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"x","key_id":"` + kid + `","blinded":["` + generator + `"]}`, status: 400, code: khabardar.EINVALID},
 		{name: "duplicate blinded", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":[],"blinded":["` + generator + `"]}`, status: 400, code: khabardar.EINVALID},
-		{name: "unknown field", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":["` + generator + `"],"mode":"oprf"}`, status: 400, code: CodeUnknownField},
-		{name: "field in other case", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"KEY_ID":"` + kid + `","blinded":["` + generator + `"]}`, status: 400, code: CodeUnknownField},
+		{name: "unknown field", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":["` + generator + `"],"mode":"oprf"}`, status: 400, code: wire.CodeUnknownField},
+		{name: "field in other case", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"KEY_ID":"` + kid + `","blinded":["` + generator + `"]}`, status: 400, code: wire.CodeUnknownField},
 		// Batch.
-		{name: "empty batch", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(), status: 400, code: CodeEmptyBatch},
-		{name: "batch of max+1", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(many(17)...), status: 400, code: CodeBatchTooLarge},
-		{name: "wrong key_id", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"0000000000000000","blinded":["` + generator + `"]}`, status: 409, code: CodeKeyRotated},
+		{name: "empty batch", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(), status: 400, code: wire.CodeEmptyBatch},
+		{name: "batch of max+1", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(many(17)...), status: 400, code: wire.CodeBatchTooLarge},
+		{name: "wrong key_id", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"0000000000000000","blinded":["` + generator + `"]}`, status: 409, code: wire.CodeKeyRotated},
 		// Elements.
-		{name: "element a number", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":[1]}`, status: 400, code: CodeBadElement},
-		{name: "element nested deep", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, status: 400, code: CodeBadElement},
-		{name: "base64 with padding", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(withPadding), status: 400, code: CodeBadElement},
-		{name: "standard base64 alphabet", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(standardAlphabet(t, e)), status: 400, code: CodeBadElement},
-		{name: "non-zero trailing bits", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(trailingBits()), status: 400, code: CodeBadElement},
-		{name: "newline inside", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator[:20] + "\n" + generator[21:]), status: 400, code: CodeBadElement},
-		{name: "31 bytes", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(bytes31), status: 400, code: CodeBadElement},
-		{name: "33 bytes", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(bytes33), status: 400, code: CodeBadElement},
-		{name: "empty element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(""), status: 400, code: CodeBadElement},
-		{name: "identity element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(identity), status: 400, code: CodeBadElement},
-		{name: "non-canonical element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(nonCanonical), status: 400, code: CodeBadElement},
-		{name: "negative element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(negative), status: 400, code: CodeBadElement},
-		{name: "bad element after good ones", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator, generator, identity), status: 400, code: CodeBadElement},
+		{name: "element a number", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":[1]}`, status: 400, code: wire.CodeBadElement},
+		{name: "element nested deep", method: "POST", path: "/v1/evaluate", contentType: json, body: `{"key_id":"` + kid + `","blinded":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, status: 400, code: wire.CodeBadElement},
+		{name: "base64 with padding", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(withPadding), status: 400, code: wire.CodeBadElement},
+		{name: "standard base64 alphabet", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(standardAlphabet(t, e)), status: 400, code: wire.CodeBadElement},
+		{name: "non-zero trailing bits", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(trailingBits()), status: 400, code: wire.CodeBadElement},
+		{name: "newline inside", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator[:20] + "\n" + generator[21:]), status: 400, code: wire.CodeBadElement},
+		{name: "31 bytes", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(bytes31), status: 400, code: wire.CodeBadElement},
+		{name: "33 bytes", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(bytes33), status: 400, code: wire.CodeBadElement},
+		{name: "empty element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(""), status: 400, code: wire.CodeBadElement},
+		{name: "identity element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(identity), status: 400, code: wire.CodeBadElement},
+		{name: "non-canonical element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(nonCanonical), status: 400, code: wire.CodeBadElement},
+		{name: "negative element", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(negative), status: 400, code: wire.CodeBadElement},
+		{name: "bad element after good ones", method: "POST", path: "/v1/evaluate", contentType: json, body: ev(generator, generator, identity), status: 400, code: wire.CodeBadElement},
 		// Authorization (on a well-formed request).
-		{name: "Basic auth", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Basic dXNlcjpwYXNz"}, body: ev(generator), status: 401, code: CodeUnauthorized},
-		{name: "Bearer without token", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer "}, body: ev(generator), status: 401, code: CodeUnauthorized},
-		{name: "bare token", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "revoked-secret-0123456789"}, body: ev(generator), status: 401, code: CodeUnauthorized},
-		{name: "token with a space", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer abc def"}, body: ev(generator), status: 401, code: CodeUnauthorized},
-		{name: "token too long", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer " + strings.Repeat("a", 300)}, body: ev(generator), status: 401, code: CodeUnauthorized},
-		{name: "empty Authorization", method: "GET", path: "/v1/buckets/abcd", header: []string{"Authorization", ""}, status: 401, code: CodeUnauthorized},
-		{name: "two Authorization headers", method: "GET", path: "/v1/listings", header: []string{"Authorization", "Bearer revoked-secret-0123456789", "Authorization", "Bearer other"}, status: 401, code: CodeUnauthorized},
-		{name: "unknown key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer no-such-key-0123456789"}, body: ev(generator), status: 401, code: CodeUnauthorized},
-		{name: "revoked key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer revoked-secret-0123456789"}, body: ev(generator), status: 401, code: CodeUnauthorized},
-		{name: "revoked key on a bucket", method: "GET", path: "/v1/buckets/abcd", header: []string{"Authorization", "bearer revoked-secret-0123456789"}, status: 401, code: CodeUnauthorized},
+		{name: "Basic auth", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Basic dXNlcjpwYXNz"}, body: ev(generator), status: 401, code: wire.CodeUnauthorized},
+		{name: "Bearer without token", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer "}, body: ev(generator), status: 401, code: wire.CodeUnauthorized},
+		{name: "bare token", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "revoked-secret-0123456789"}, body: ev(generator), status: 401, code: wire.CodeUnauthorized},
+		{name: "token with a space", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer abc def"}, body: ev(generator), status: 401, code: wire.CodeUnauthorized},
+		{name: "token too long", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer " + strings.Repeat("a", 300)}, body: ev(generator), status: 401, code: wire.CodeUnauthorized},
+		{name: "empty Authorization", method: "GET", path: "/v1/buckets/abcd", header: []string{"Authorization", ""}, status: 401, code: wire.CodeUnauthorized},
+		{name: "two Authorization headers", method: "GET", path: "/v1/listings", header: []string{"Authorization", "Bearer revoked-secret-0123456789", "Authorization", "Bearer other"}, status: 401, code: wire.CodeUnauthorized},
+		{name: "unknown key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer no-such-key-0123456789"}, body: ev(generator), status: 401, code: wire.CodeUnauthorized},
+		{name: "revoked key", method: "POST", path: "/v1/evaluate", contentType: json, header: []string{"Authorization", "Bearer revoked-secret-0123456789"}, body: ev(generator), status: 401, code: wire.CodeUnauthorized},
+		{name: "revoked key on a bucket", method: "GET", path: "/v1/buckets/abcd", header: []string{"Authorization", "bearer revoked-secret-0123456789"}, status: 401, code: wire.CodeUnauthorized},
 		// Bucket prefixes.
-		{name: "prefix too short", method: "GET", path: "/v1/buckets/abc", status: 400, code: CodeBadPrefix},
-		{name: "prefix too long", method: "GET", path: "/v1/buckets/abcde", status: 400, code: CodeBadPrefix},
-		{name: "prefix uppercase", method: "GET", path: "/v1/buckets/ABCD", status: 400, code: CodeBadPrefix},
-		{name: "prefix not hex", method: "GET", path: "/v1/buckets/wxyz", status: 400, code: CodeBadPrefix},
-		{name: "prefix ..", method: "GET", path: "/v1/buckets/..", status: 400, code: CodeBadPrefix},
-		{name: "prefix percent-encoded dots", method: "GET", path: "/v1/buckets/%2e%2e", status: 400, code: CodeBadPrefix},
-		{name: "prefix percent-encoded hex", method: "GET", path: "/v1/buckets/%61bcd", status: 400, code: CodeBadPrefix},
-		{name: "prefix with a query", method: "GET", path: "/v1/buckets/ab?cd", status: 400, code: CodeBadPrefix},
+		{name: "prefix too short", method: "GET", path: "/v1/buckets/abc", status: 400, code: wire.CodeBadPrefix},
+		{name: "prefix too long", method: "GET", path: "/v1/buckets/abcde", status: 400, code: wire.CodeBadPrefix},
+		{name: "prefix uppercase", method: "GET", path: "/v1/buckets/ABCD", status: 400, code: wire.CodeBadPrefix},
+		{name: "prefix not hex", method: "GET", path: "/v1/buckets/wxyz", status: 400, code: wire.CodeBadPrefix},
+		{name: "prefix ..", method: "GET", path: "/v1/buckets/..", status: 400, code: wire.CodeBadPrefix},
+		{name: "prefix percent-encoded dots", method: "GET", path: "/v1/buckets/%2e%2e", status: 400, code: wire.CodeBadPrefix},
+		{name: "prefix percent-encoded hex", method: "GET", path: "/v1/buckets/%61bcd", status: 400, code: wire.CodeBadPrefix},
+		{name: "prefix with a query", method: "GET", path: "/v1/buckets/ab?cd", status: 400, code: wire.CodeBadPrefix},
 		{name: "no prefix", method: "GET", path: "/v1/buckets/", status: 404, code: khabardar.ENOTFOUND},
 		{name: "dot segment out", method: "GET", path: "/v1/buckets/../config", status: 404, code: khabardar.ENOTFOUND},
 		// Routes and methods.
@@ -170,15 +171,15 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "route in upper case", method: "GET", path: "/V1/CONFIG", status: 404, code: khabardar.ENOTFOUND},
 		{name: "trailing slash", method: "GET", path: "/v1/config/", status: 404, code: khabardar.ENOTFOUND},
 		{name: "listing ID not an ID", method: "GET", path: "/v1/listings/Not_An_ID", status: 404, code: khabardar.ENOTFOUND},
-		{name: "GET evaluate", method: "GET", path: "/v1/evaluate", status: 405, code: CodeMethodNotAllowed},
-		{name: "POST bucket", method: "POST", path: "/v1/buckets/abcd", contentType: json, body: "{}", status: 405, code: CodeMethodNotAllowed},
-		{name: "DELETE listings", method: "DELETE", path: "/v1/listings", status: 405, code: CodeMethodNotAllowed},
-		{name: "PUT config", method: "PUT", path: "/v1/config", contentType: json, body: "{}", status: 405, code: CodeMethodNotAllowed},
-		{name: "unknown method", method: "FOO", path: "/v1/config", status: 405, code: CodeMethodNotAllowed},
-		{name: "WebDAV method", method: "PROPFIND", path: "/v1/evaluate", status: 405, code: CodeMethodNotAllowed},
-		{name: "unknown method on a bucket", method: "BREW", path: "/v1/buckets/abcd", status: 405, code: CodeMethodNotAllowed},
+		{name: "GET evaluate", method: "GET", path: "/v1/evaluate", status: 405, code: wire.CodeMethodNotAllowed},
+		{name: "POST bucket", method: "POST", path: "/v1/buckets/abcd", contentType: json, body: "{}", status: 405, code: wire.CodeMethodNotAllowed},
+		{name: "DELETE listings", method: "DELETE", path: "/v1/listings", status: 405, code: wire.CodeMethodNotAllowed},
+		{name: "PUT config", method: "PUT", path: "/v1/config", contentType: json, body: "{}", status: 405, code: wire.CodeMethodNotAllowed},
+		{name: "unknown method", method: "FOO", path: "/v1/config", status: 405, code: wire.CodeMethodNotAllowed},
+		{name: "WebDAV method", method: "PROPFIND", path: "/v1/evaluate", status: 405, code: wire.CodeMethodNotAllowed},
+		{name: "unknown method on a bucket", method: "BREW", path: "/v1/buckets/abcd", status: 405, code: wire.CodeMethodNotAllowed},
 		{name: "unknown method nowhere", method: "FOO", path: "/v2/nothing", status: 404, code: khabardar.ENOTFOUND},
-		{name: "the stand-in method", method: unknownMethod, path: "/v1/config", status: 405, code: CodeMethodNotAllowed},
+		{name: "the stand-in method", method: unknownMethod, path: "/v1/config", status: 405, code: wire.CodeMethodNotAllowed},
 	}
 	if len(tests) < 30 {
 		t.Fatalf("only %d cases", len(tests))
@@ -207,7 +208,7 @@ func TestMalformedRequests(t *testing.T) {
 			}
 			// RFC 9110 §15.5.16: Accept-Encoding on a 415 for the coding,
 			// and only then.
-			if (r.code() == CodeUnsupportedEncoding) != (r.header.Get("Accept-Encoding") == "identity") {
+			if (r.code() == wire.CodeUnsupportedEncoding) != (r.header.Get("Accept-Encoding") == "identity") {
 				t.Errorf("%s with Accept-Encoding %q", r.code(), r.header.Get("Accept-Encoding"))
 			}
 		})
@@ -238,13 +239,13 @@ func TestBodyOverServerLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", EvaluateBodyLimit(MaxBatchLimit)+1)
+	fmt.Fprintf(conn, "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", wire.EvaluateBodyLimit(wire.MaxBatchLimit)+1)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := readResponse(t, resp)
-	if r.status != 413 || r.code() != CodeBodyTooLarge {
+	if r.status != 413 || r.code() != wire.CodeBodyTooLarge {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	if r := e.get("/readyz"); r.status != 200 {
@@ -261,7 +262,7 @@ func TestBodyOverServerLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := readResponse(t, resp); r.status != 431 || r.code() != CodeHeadersTooLarge || strings.Contains(string(r.body), "beef") {
+	if r := readResponse(t, resp); r.status != 431 || r.code() != wire.CodeHeadersTooLarge || strings.Contains(string(r.body), "beef") {
 		t.Fatalf("huge headers: %d %s", r.status, r.body)
 	}
 	if m := e.scrape(); strings.Contains(m, "beef") || strings.Contains(e.logs.String(), "beef") {
@@ -278,7 +279,7 @@ func TestBodyOverServerLimit(t *testing.T) {
 // TestOversizeBodyRead sends 10 MB bodies with Go's HTTP client, which
 // reports a reset instead of a response that arrives while it is still
 // writing: the server must close the connection only once the client has
-// had the 413 (Serve's lingering close). cmd/khabardar's TestOversizeBodies
+// had the 413 (Serve's lingering close). e2e's TestOversizeBodies
 // does the same with 20 clients against the binary.
 func TestOversizeBodyRead(t *testing.T) {
 	e := newEnv(t)
@@ -289,7 +290,7 @@ func TestOversizeBodyRead(t *testing.T) {
 		if err != nil {
 			t.Fatalf("client %d: %v", i, err)
 		}
-		if r := readResponse(t, resp); r.status != 413 || r.code() != CodeBodyTooLarge {
+		if r := readResponse(t, resp); r.status != 413 || r.code() != wire.CodeBodyTooLarge {
 			t.Fatalf("client %d: %d %s", i, r.status, r.body)
 		}
 	}

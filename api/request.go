@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // How the server reads a request before any handler runs. fasthttp parses
@@ -47,9 +48,9 @@ func checkRequest(c *fiber.Ctx) error {
 }
 
 var (
-	errContentCoding = khabardar.Errorf(CodeUnsupportedEncoding, "send the body uncompressed, without Content-Encoding")
+	errContentCoding = khabardar.Errorf(wire.CodeUnsupportedEncoding, "send the body uncompressed, without Content-Encoding")
 	errFraming       = khabardar.Errorf(khabardar.EINVALID, "the request has both Content-Length and Transfer-Encoding: send one")
-	errHeadTooLarge  = khabardar.Errorf(CodeBodyTooLarge, "the request body is too large")
+	errHeadTooLarge  = khabardar.Errorf(wire.CodeBodyTooLarge, "the request body is too large")
 )
 
 // checkHead runs the checks that need only the request's head. It returns

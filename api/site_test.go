@@ -16,6 +16,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // noise is incompressible: no coding saves bytes on it.
@@ -310,8 +311,8 @@ func TestSiteNotFound(t *testing.T) {
 		{"no content type", "GET", "/notes.md", 404, khabardar.ENOTFOUND},
 		{"name fiber would parse", "GET", "/odd:name.js", 404, khabardar.ENOTFOUND},
 		{"an API path under v2", "GET", "/v2/nothing", 404, khabardar.ENOTFOUND},
-		{"POST to the index", "POST", "/", 405, CodeMethodNotAllowed},
-		{"PUT to an asset", "PUT", "/assets/app-5XJQ3A2B.js", 405, CodeMethodNotAllowed},
+		{"POST to the index", "POST", "/", 405, wire.CodeMethodNotAllowed},
+		{"PUT to an asset", "PUT", "/assets/app-5XJQ3A2B.js", 405, wire.CodeMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,19 +3,25 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/sms"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // The SMS webhooks move a gateway's request into an sms.Message and the
-// sms.Reply back out, in the gateway's format. They are registered only
-// when Config.SMS is set and the gateway's secret is configured, so a
-// deployment without SMS answers them 404.
+// sms.Reply back out, in the gateway's format. Each sms.Gateway in
+// Config.SMSGateways is mounted at /v1/sms/{Name} with the one handler
+// below, and only when Config.SMS is set, so a deployment without SMS (or
+// without that gateway) answers 404. The gateways hold the formats and the
+// secrets; this file holds what must be the same for every gateway: the
+// order of the checks, what is charged, logged and counted.
 //
 // A request that is not authentic (a Twilio signature that does not verify,
 // a Kannel secret that does not match) is refused with 403 before anything
@@ -28,106 +34,110 @@ import (
 // log has the route pattern only, and errors from sms.Service.Handle carry
 // codes, not values.
 
-var errSMSForbidden = khabardar.Errorf(CodeForbidden, "the request is not signed by the configured SMS gateway")
+var errSMSForbidden = khabardar.Errorf(wire.CodeForbidden, "the request is not signed by the configured SMS gateway")
 
-// twilioSMS is POST /v1/sms/twilio: Twilio's inbound message webhook
-// (application/x-www-form-urlencoded with From, To, Body, …), signed in
-// X-Twilio-Signature; the reply is TwiML.
-func (s *Server) twilioSMS(c *fiber.Ctx) error {
-	if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEApplicationForm) {
-		return khabardar.Errorf(CodeUnsupportedMediaType, "Twilio posts application/x-www-form-urlencoded")
+// mountSMS mounts each configured gateway's webhook. A name that is no
+// ratelimit.ValidGatewayName, or one given twice, is a programming error in
+// the caller: it panics rather than serve a gateway under another's path.
+func (s *Server) mountSMS() {
+	if s.cfg.SMS == nil {
+		return
 	}
-	// PostArgs parses the raw body: never decoded (checkRequest refused
-	// any Content-Encoding), and never fiber's c.Body(), which decodes.
-	form := url.Values{}
-	c.Request().PostArgs().VisitAll(func(k, v []byte) { form.Add(string(k), string(v)) })
-	// Twilio signs the URL it was configured with: the public one, which a
-	// proxy in front of this server may have rewritten on the way in.
-	signed := s.cfg.SMSPublicURL + string(c.Request().URI().RequestURI())
-	if !sms.ValidTwilio(s.cfg.TwilioAuthToken, signed, form, string(c.Request().Header.Peek("X-Twilio-Signature"))) {
-		return errSMSForbidden
-	}
-	replay, err := s.replayed(c.UserContext(), "twilio", form.Get("MessageSid"), twilioID)
-	if err != nil {
-		return err
-	}
-	reply := sms.Reply{Silent: true}
-	if !replay {
-		reply = s.handleSMS(c.UserContext(), sms.Message{Gateway: "twilio", From: form.Get("From"), Body: form.Get("Body")})
-	}
-	c.Set(fiber.HeaderContentType, "text/xml; charset=utf-8")
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	if reply.Silent {
-		return c.Send(sms.TwiML(""))
-	}
-	return c.Send(sms.TwiML(reply.Text))
-}
-
-// kannelSMS is GET|POST /v1/sms/kannel: a Kannel-style sms-service, whose
-// get-url (or post-url form) carries the sender in "from", the text in
-// "text" and the shared secret in "secret" (or the X-Khabardar-Secret
-// header). The reply is the SMS text as plain UTF-8, with X-Kannel-Coding
-// 2 when it must go out as UCS-2 (Urdu script); an empty body means send
-// nothing (Kannel's omit-empty).
-func (s *Server) kannelSMS(c *fiber.Ctx) error {
-	arg := func(name string) string {
-		if v := c.Query(name); v != "" {
-			return v
+	seen := map[string]bool{}
+	for _, g := range s.cfg.SMSGateways {
+		name := g.Name()
+		if !ratelimit.ValidGatewayName(name) || seen[name] {
+			panic(fmt.Sprintf("api: SMS gateway name %q is invalid or repeated", name))
 		}
-		return string(c.Request().PostArgs().Peek(name))
+		seen[name] = true
+		h := s.smsWebhook(g)
+		for _, method := range g.Methods() {
+			if method == http.MethodGet {
+				s.app.Get(wire.SMSPath(name), h) // and HEAD, as every GET route here
+				continue
+			}
+			s.app.Add(method, wire.SMSPath(name), h)
+		}
 	}
-	secret := string(c.Request().Header.Peek("X-Khabardar-Secret"))
-	if secret == "" {
-		secret = arg("secret")
-	}
-	if !sms.ValidSecret(s.cfg.SMSSecret, secret) {
-		return errSMSForbidden
-	}
-	replay, err := s.replayed(c.UserContext(), "kannel", arg("id"), kannelID)
-	if err != nil {
-		return err
-	}
-	reply := sms.Reply{Silent: true}
-	if !replay {
-		reply = s.handleSMS(c.UserContext(), sms.Message{Gateway: "kannel", From: arg("from"), Body: arg("text")})
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
-	if reply.Silent {
-		return c.Send(nil)
-	}
-	c.Set("X-Kannel-Coding", reply.KannelCoding())
-	return c.SendString(reply.Text)
 }
 
-// gatewayID is the form of a gateway's message IDs.
-type gatewayID struct {
-	required bool // every request carries one
-	valid    func(string) bool
-	invalid  *khabardar.Error
+// smsWebhook is the handler of gateway g's webhook.
+func (s *Server) smsWebhook(g sms.Gateway) fiber.Handler {
+	name := g.Name()
+	return func(c *fiber.Ctx) error {
+		r := smsRequest(c)
+		if err := g.Authenticate(r); err != nil {
+			var mt *sms.MediaTypeError
+			if errors.As(err, &mt) {
+				return khabardar.Errorf(wire.CodeUnsupportedMediaType, "%s", mt.Message)
+			}
+			return errSMSForbidden // ErrForbidden, or any other failure: never let it through
+		}
+		m, id, err := g.Decode(r)
+		if err != nil {
+			return err
+		}
+		replay, err := s.replayed(c.UserContext(), name, id)
+		if err != nil {
+			return err
+		}
+		reply := sms.Reply{Silent: true}
+		if !replay {
+			m.Gateway = name
+			reply = s.handleSMS(c.UserContext(), m)
+		}
+		resp := g.Render(reply)
+		// A reply says whether someone's identifier is exposed: no cache
+		// between here and the gateway may keep it.
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		if resp.ContentType != "" {
+			c.Set(fiber.HeaderContentType, resp.ContentType)
+		}
+		for k, vs := range resp.Header {
+			for _, v := range vs {
+				c.Append(k, v)
+			}
+		}
+		if resp.Status != 0 {
+			c.Status(resp.Status)
+		}
+		return c.Send(resp.Body)
+	}
 }
 
-var (
-	twilioID = gatewayID{true, sms.ValidTwilioSID,
-		khabardar.Errorf(khabardar.EINVALID, "MessageSid is not SM or MM and 32 hex digits, as Twilio sends it")}
-	kannelID = gatewayID{false, sms.ValidKannelID,
-		khabardar.Errorf(khabardar.EINVALID, "id is not a Kannel message ID (%%I: a UUID)")}
-)
+// smsRequest copies what a gateway reads from the request. The form is
+// fasthttp's PostArgs, parsed from the raw body (never decoded: checkRequest
+// refused any Content-Encoding; and never fiber's c.Body(), which decodes),
+// and only for a form's Content-Type. Body is valid until the handler
+// returns.
+func smsRequest(c *fiber.Ctx) *sms.Request {
+	req := c.Request()
+	r := &sms.Request{
+		Method:      c.Method(),
+		RequestURI:  string(req.URI().RequestURI()),
+		ContentType: string(req.Header.ContentType()),
+		Header:      http.Header{},
+		Query:       url.Values{},
+		Form:        url.Values{},
+		Body:        req.Body(),
+	}
+	req.Header.VisitAll(func(k, v []byte) { r.Header.Add(string(k), string(v)) })
+	req.URI().QueryArgs().VisitAll(func(k, v []byte) { r.Query.Add(string(k), string(v)) })
+	req.PostArgs().VisitAll(func(k, v []byte) { r.Form.Add(string(k), string(v)) })
+	return r
+}
 
 // replayed checks the gateway's ID of an authentic request's message
 // (sms.Service.Replayed): true for a repeat within sms.ReplayWindow, which
 // the webhook answers with silence and a 200, so that the gateway does not
-// retry, without handling it. A missing or malformed ID is refused with 400
-// (a request without one is answered as before where the gateway may omit
-// it); a store that cannot tell gives EUNAVAILABLE, a 503, so that the
-// gateway delivers the message again later rather than it being answered
-// unchecked.
-func (s *Server) replayed(ctx context.Context, gateway, id string, form gatewayID) (bool, error) {
-	if id == "" && !form.required {
+// retry, without handling it. The gateway's Decode has already refused a
+// missing or malformed ID with 400; an empty id is one the gateway may omit,
+// and is answered as before. A store that cannot tell gives EUNAVAILABLE, a
+// 503, so that the gateway delivers the message again later rather than it
+// being answered unchecked.
+func (s *Server) replayed(ctx context.Context, gateway, id string) (bool, error) {
+	if id == "" {
 		return false, nil
-	}
-	if !form.valid(id) {
-		return false, form.invalid
 	}
 	replay, err := s.cfg.SMS.Replayed(ctx, gateway, id)
 	err = s.smsDep.track(err) // an outage: logged when it begins and ends, not per message

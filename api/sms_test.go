@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -11,13 +10,13 @@ import (
 	"testing"
 
 	"github.com/khabardar/khabardar"
-	"github.com/khabardar/khabardar/boltstore"
 	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/sms"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // TestSMSWebhooks checks the webhooks' HTTP contract; the commands and
-// replies are sms's tests, the whole channel cmd/khabardar's TestSMS.
+// replies are sms's tests, the whole channel e2e's TestSMS.
 func TestSMSWebhooks(t *testing.T) {
 	const public, token, secret = "https://khabardar.example.pk", "tok", "sec"
 	withSMS := func(c *Config, rc *ratelimit.Config) {
@@ -29,7 +28,7 @@ func TestSMSWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := e.cfg
-	cfg.SMS, cfg.TwilioAuthToken, cfg.SMSSecret, cfg.SMSPublicURL = svc, token, secret, public+"/"
+	cfg.SMS, cfg.SMSGateways = svc, []sms.Gateway{&sms.Twilio{AuthToken: token, PublicURL: public + "/"}, &sms.Kannel{Secret: secret}}
 	e.srv = New(cfg)
 	off := newEnv(t) // no SMS configured
 
@@ -82,16 +81,16 @@ func TestSMSWebhooks(t *testing.T) {
 	}{
 		{"not configured: twilio", off, twilio("+923001234567", "HELP", "sign", form), 404, "not_found", "", "", ""},
 		{"not configured: kannel", off, kannel("GET", url.Values{"from": {"+923001234567"}, "text": {"HELP"}, "secret": {secret}}, ""), 404, "not_found", "", "", ""},
-		{"twilio: JSON body", e, twilio("+923001234567", "HELP", "sign", "application/json"), 415, CodeUnsupportedMediaType, "", "", ""},
-		{"twilio: unsigned", e, twilio("+923001234567", "HELP", "", form), 403, CodeForbidden, "", "", ""},
-		{"twilio: bad signature", e, twilio("+923001234567", "HELP", "AAAA", form), 403, CodeForbidden, "", "", ""},
+		{"twilio: JSON body", e, twilio("+923001234567", "HELP", "sign", "application/json"), 415, wire.CodeUnsupportedMediaType, "", "", ""},
+		{"twilio: unsigned", e, twilio("+923001234567", "HELP", "", form), 403, wire.CodeForbidden, "", "", ""},
+		{"twilio: bad signature", e, twilio("+923001234567", "HELP", "AAAA", form), 403, wire.CodeForbidden, "", "", ""},
 		{"twilio: help", e, twilio("+923001234567", "HELP", "sign", form), 200, "", "text/xml; charset=utf-8", "<Response><Message>Khabardar checks", ""},
 		{"kannel: GET", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {secret}}, ""), 200, "", "text/plain; charset=utf-8", "Khabardar checks", "0"},
 		{"kannel: POST, secret in a header", e, kannel("POST", url.Values{"from": {"+923001234568"}, "text": {"URDU"}}, secret), 200, "", "text/plain; charset=utf-8", "اردو", "2"},
 		{"kannel: over the limit, told once", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {secret}}, ""), 200, "", "text/plain; charset=utf-8", "بعد", "2"},
 		{"kannel: then silence", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {secret}}, ""), 200, "", "text/plain; charset=utf-8", "", ""},
-		{"kannel: wrong secret", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {"x"}}, ""), 403, CodeForbidden, "", "", ""},
-		{"kannel: no secret", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}}, ""), 403, CodeForbidden, "", "", ""},
+		{"kannel: wrong secret", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}, "secret": {"x"}}, ""), 403, wire.CodeForbidden, "", "", ""},
+		{"kannel: no secret", e, kannel("GET", url.Values{"from": {"+923001234568"}, "text": {"HELP"}}, ""), 403, wire.CodeForbidden, "", "", ""},
 
 		// Replays of a signed request: silence, and no charge. The sender's
 		// limit is 2 an hour: the message and the one after it are
@@ -105,7 +104,7 @@ func TestSMSWebhooks(t *testing.T) {
 
 		// The MessageSid is read only from an authentic request, and must
 		// have Twilio's form.
-		{"twilio: unsigned, no MessageSid", e, twilioSID("", "+923001234560", "HELP", "", form), 403, CodeForbidden, "", "", ""},
+		{"twilio: unsigned, no MessageSid", e, twilioSID("", "+923001234560", "HELP", "", form), 403, wire.CodeForbidden, "", "", ""},
 		{"twilio: no MessageSid", e, twilioSID("", "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
 		{"twilio: MessageSid one short", e, twilioSID("SM"+hex32[1:], "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
 		{"twilio: MessageSid one long", e, twilioSID("SM"+hex32+"0", "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
@@ -113,12 +112,12 @@ func TestSMSWebhooks(t *testing.T) {
 		{"twilio: lower-case prefix", e, twilioSID("sm"+hex32, "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
 		{"twilio: not hex", e, twilioSID("SM"+strings.Repeat("g", 32), "+923001234560", "HELP", "sign", form), 400, khabardar.EINVALID, "", "", ""},
 		{"twilio: an MMS", e, twilioSID("MM"+hex32, "+923001234560", "HELP", "sign", form), 200, "", xml, "<Message>Khabardar checks", ""},
-		{"twilio: unsigned, a fresh MessageSid", e, twilioSID(fresh, "+923001234561", "HELP", "", form), 403, CodeForbidden, "", "", ""},
-		{"twilio: badly signed, the same MessageSid", e, twilioSID(fresh, "+923001234561", "HELP", "AAAA", form), 403, CodeForbidden, "", "", ""},
+		{"twilio: unsigned, a fresh MessageSid", e, twilioSID(fresh, "+923001234561", "HELP", "", form), 403, wire.CodeForbidden, "", "", ""},
+		{"twilio: badly signed, the same MessageSid", e, twilioSID(fresh, "+923001234561", "HELP", "AAAA", form), 403, wire.CodeForbidden, "", "", ""},
 		{"twilio: signed, the same MessageSid: not a replay", e, twilioSID(fresh, "+923001234561", "HELP", "sign", form), 200, "", xml, "<Message>Khabardar checks", ""},
 
 		// Kannel's message ID (%I), when the get-url passes it.
-		{"kannel: wrong secret, an id", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {"x"}, "id": {kid}}, ""), 403, CodeForbidden, "", "", ""},
+		{"kannel: wrong secret, an id", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {"x"}, "id": {kid}}, ""), 403, wire.CodeForbidden, "", "", ""},
 		{"kannel: an id", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {secret}, "id": {kid}}, ""), 200, "", "text/plain; charset=utf-8", "Khabardar checks", "0"},
 		{"kannel: the same id again, as Kannel retries", e, kannel("GET", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "secret": {secret}, "id": {kid}}, ""), 200, "", "text/plain; charset=utf-8", "", ""},
 		{"kannel: the same id in a POST", e, kannel("POST", url.Values{"from": {"+923001234562"}, "text": {"HELP"}, "id": {kid}}, secret), 200, "", "text/plain; charset=utf-8", "", ""},
@@ -178,22 +177,9 @@ func randomHex(n int) string {
 func TestSMSReplayStoreDown(t *testing.T) {
 	const public, token, secret = "https://khabardar.example.pk", "tok", "sec"
 	e := newEnv(t, func(c *Config, rc *ratelimit.Config) { rc.SMSSender = "1-H" })
-	down, err := boltstore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := down.Init(context.Background(), e.layout); err != nil {
-		t.Fatal(err)
-	}
-	down.Close() // it answers EUNAVAILABLE from now on
+	down := e.closedStore(t) // it answers EUNAVAILABLE
 	serve := func(seen khabardar.ReplayStore) *env {
-		svc, err := sms.New(sms.Config{Store: e.store, Seen: seen, Key: e.key, Layout: e.layout, Limiter: e.limiter, SiteURL: public, Log: e.cfg.Log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := e.cfg
-		cfg.SMS, cfg.TwilioAuthToken, cfg.SMSSecret, cfg.SMSPublicURL = svc, token, secret, public
-		return &env{t: t, srv: New(cfg), cfg: cfg}
+		return e.withSMS(t, seen, public, &sms.Twilio{AuthToken: token, PublicURL: public}, &sms.Kannel{Secret: secret})
 	}
 	sid, kid := newSID(), newKannelID()
 	twilio := func() *http.Request {

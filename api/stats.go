@@ -10,6 +10,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/ratelimit"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // GET /v1/stats: what the catalogue says in aggregate, for the website's
@@ -31,81 +32,19 @@ import (
 // only when operators add, flag or ingest listings.
 const statsMaxAge = "public, max-age=300"
 
-// statsBody is GET /v1/stats.
-type statsBody struct {
-	Exposures           kindTotals       `json:"exposures"`
-	FabricatedExposures kindTotals       `json:"fabricated_exposures"`
-	Listings            listingTotals    `json:"listings"`
-	ByListing           []listingStats   `json:"by_listing"`
-	ByCategory          []categoryStats  `json:"by_category"`
-	FirstSeenByMonth    map[string]int64 `json:"first_seen_by_month"`
-}
-
-// kindTotals is Counts with their sum.
-type kindTotals struct {
-	CNIC  int64 `json:"cnic"`
-	Phone int64 `json:"phone"`
-	IMEI  int64 `json:"imei"`
-	Total int64 `json:"total"`
-}
-
-func totalsOf(c khabardar.Counts) kindTotals {
-	return kindTotals{CNIC: c.CNIC, Phone: c.Phone, IMEI: c.IMEI, Total: c.Total()}
-}
-
-func (k *kindTotals) add(c khabardar.Counts) {
-	k.CNIC += c.CNIC
-	k.Phone += c.Phone
-	k.IMEI += c.IMEI
-	k.Total += c.Total()
-}
-
-// listingTotals counts listings: all of them, those counted in the
-// aggregates (not fabricated), and those with each flag.
-type listingTotals struct {
-	Total      int `json:"total"`
-	Counted    int `json:"counted"`
-	Verified   int `json:"verified"`
-	Fabricated int `json:"fabricated"`
-	Sensitive  int `json:"sensitive"`
-}
-
-type listingStats struct {
-	ID         string         `json:"id"`
-	Title      string         `json:"title"`
-	FirstSeen  khabardar.Date `json:"first_seen"`
-	Status     string         `json:"status"`
-	Verified   bool           `json:"verified"`
-	Fabricated bool           `json:"fabricated"`
-	Sensitive  bool           `json:"sensitive"`
-	Exposures  kindTotals     `json:"exposures"`
-}
-
-// categoryStats is one category across the listings that offer it.
-type categoryStats struct {
-	Category  string      `json:"category"`
-	Listings  int         `json:"listings"`  // listings offering it
-	Exposures kindTotals  `json:"exposures"` // what those listings hold, whatever they offer for it
-	PricePKR  *priceStats `json:"price_pkr"` // null when none of them gave a price
-}
-
-// priceStats summarises the prices asked for a category. A price of 0 is
-// "no price given" (listing.go) and is left out.
-type priceStats struct {
-	Listings int     `json:"listings"` // how many prices these are of
-	Min      int64   `json:"min"`
-	Median   float64 `json:"median"` // of an even number of prices, the mean of the middle two
-	Max      int64   `json:"max"`
+// totalsOf is c with its sum.
+func totalsOf(c khabardar.Counts) wire.KindTotals {
+	return wire.KindTotals{Counts: c}
 }
 
 // computeStats aggregates ls, sorted by ID as Store.Listings returns them.
-func computeStats(ls []*khabardar.Listing) statsBody {
-	st := statsBody{ByListing: []listingStats{}, ByCategory: []categoryStats{}, FirstSeenByMonth: map[string]int64{}}
-	byCat := map[string]*categoryStats{}
+func computeStats(ls []*khabardar.Listing) wire.Stats {
+	st := wire.Stats{ByListing: []wire.ListingStats{}, ByCategory: []wire.CategoryStats{}, FirstSeenByMonth: map[string]int64{}}
+	byCat := map[string]*wire.CategoryStats{}
 	prices := map[string][]int64{}
 	for _, l := range ls {
 		st.Listings.Total++
-		st.ByListing = append(st.ByListing, listingStats{
+		st.ByListing = append(st.ByListing, wire.ListingStats{
 			ID: l.ID, Title: l.Title, FirstSeen: l.FirstSeen, Status: l.Status,
 			Verified: l.Verified, Fabricated: l.Fabricated, Sensitive: l.Sensitive,
 			Exposures: totalsOf(l.Counts),
@@ -118,22 +57,22 @@ func computeStats(ls []*khabardar.Listing) statsBody {
 		}
 		if l.Fabricated {
 			st.Listings.Fabricated++
-			st.FabricatedExposures.add(l.Counts)
+			st.FabricatedExposures.Add(l.Counts)
 			continue
 		}
 		st.Listings.Counted++
-		st.Exposures.add(l.Counts)
+		st.Exposures.Add(l.Counts)
 		if !l.FirstSeen.IsZero() {
 			st.FirstSeenByMonth[l.FirstSeen.Format("2006-01")]++
 		}
 		for _, c := range l.Categories {
 			cs := byCat[c.Category]
 			if cs == nil {
-				cs = &categoryStats{Category: c.Category}
+				cs = &wire.CategoryStats{Category: c.Category}
 				byCat[c.Category] = cs
 			}
 			cs.Listings++
-			cs.Exposures.add(l.Counts)
+			cs.Exposures.Add(l.Counts)
 			if c.PricePKR > 0 {
 				prices[c.Category] = append(prices[c.Category], c.PricePKR)
 			}
@@ -151,7 +90,7 @@ func computeStats(ls []*khabardar.Listing) statsBody {
 }
 
 // summarise returns the minimum, median and maximum of ps; nil for none.
-func summarise(ps []int64) *priceStats {
+func summarise(ps []int64) *wire.PriceStats {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -161,7 +100,7 @@ func summarise(ps []int64) *priceStats {
 	if n%2 == 0 {
 		median = (float64(ps[n/2-1]) + float64(ps[n/2])) / 2
 	}
-	return &priceStats{Listings: n, Min: ps[0], Median: median, Max: ps[n-1]}
+	return &wire.PriceStats{Listings: n, Min: ps[0], Median: median, Max: ps[n-1]}
 }
 
 // stats serves computeStats of the catalogue, charged as a listing request,

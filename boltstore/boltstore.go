@@ -4,22 +4,10 @@
 // # Why bbolt
 //
 // Each bucket prefix is one key whose value is the bucket's sorted records
-// (khabardar.MergeRecords), so ingest is a read-modify-write of every bucket a
-// batch touches. Measured on a 2-core machine, ingesting 1,000,000 random
-// identifiers in 50,000-identifier batches into 65,536 buckets, one
-// transaction (bbolt) or synced batch (pebble) per batch:
-//
-//	                write CPU/id              on disk after close         bucket get p50/p99
-//	bbolt 1.5       1.6 µs (2.1 with Close's  14 B/id (38 uncompacted)    1.5 / 8.5 µs
-//	                compaction)
-//	pebble 1.1.5    5.6 µs                    30 B/id (12 once reopened)  3.7 / 24 µs
-//
-// At 4,000,000 identifiers bbolt took 2.6 µs/id and pebble 8.5. Pebble comes
-// near bbolt's CPU only with a 64 MiB memtable, and then keeps up to 85 B/id
-// of WAL on disk; its background compactions would also take cores from the
-// VOPRF hashing that runs beside ingest. bbolt does its work in the committing
-// goroutine, reads a bucket straight from its mmap, and is one file. With the
-// records decoded into entries, Bucket takes about 7 µs at a million.
+// (package internal/record), so ingest is a read-modify-write of every
+// bucket a batch touches; bbolt does that work in the committing goroutine,
+// reads a bucket straight from its mmap, and is one file. The measurements
+// against pebble that chose it are in docs/design.md, "The embedded store".
 //
 // # Space
 //
@@ -45,11 +33,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/internal/record"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -71,6 +61,13 @@ var (
 	// are created by their first write.
 
 	layoutKey = []byte("layout")
+	// formatKey holds the record format (package internal/record) as
+	// decimal; a store with a layout and no format is format 1.
+	formatKey = []byte("format")
+	// migrateKey holds the last bucket prefix a migration has upgraded:
+	// each batch commits it with the batch, so a killed migration resumes
+	// after it.
+	migrateKey = []byte("migrate_after")
 )
 
 // lockTimeout is how long Open waits for another process to let go of the
@@ -168,10 +165,21 @@ func open(dir string, lock *os.File) (*Store, error) {
 
 var errLocked = errors.New("locked")
 
+// ErrLocked matches (errors.Is) the error Open returns when another process
+// holds the data directory: a caller that can reach that process another
+// way (the admin socket) tries that instead.
+var ErrLocked = errors.New("boltstore: data directory in use by another process")
+
+// lockedError is an EUNAVAILABLE *khabardar.Error that is also ErrLocked.
+type lockedError struct{ err *khabardar.Error }
+
+func (e lockedError) Error() string   { return e.err.Error() }
+func (e lockedError) Unwrap() []error { return []error{e.err, ErrLocked} }
+
 func lockError(dir string, err error) error {
 	if errors.Is(err, errLocked) {
-		return khabardar.Errorf(khabardar.EUNAVAILABLE,
-			"data directory %s is in use by another khabardar process; stop it or use another data directory", dir)
+		return lockedError{khabardar.Errorf(khabardar.EUNAVAILABLE,
+			"data directory %s is in use by another khabardar process; stop it or use another data directory", dir)}
 	}
 	return unavailable(fmt.Sprintf("cannot lock data directory %s", dir), err)
 }
@@ -188,10 +196,16 @@ func (s *Store) Init(ctx context.Context, layout khabardar.Layout) error {
 			if err := json.Unmarshal(v, &stored); err != nil {
 				return err
 			}
-			return layout.CheckStored(stored)
+			if err := layout.CheckStored(stored); err != nil {
+				return err
+			}
+			return record.CheckFormat(storedFormat(meta))
 		}
 		v, err := json.Marshal(layout)
 		if err != nil {
+			return err
+		}
+		if err := meta.Put(formatKey, []byte(strconv.Itoa(record.Format))); err != nil {
 			return err
 		}
 		return meta.Put(layoutKey, v)

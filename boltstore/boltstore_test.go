@@ -88,7 +88,7 @@ func TestPersistence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Counts != (khabardar.Counts{CNIC: 1}) || l.LastSeen.String() != "2025-11-01" || l.FirstSeen.String() != "2025-10-01" {
+	if l.Counts != (khabardar.Counts{identifier.CNIC: 1}) || l.LastSeen.String() != "2025-11-01" || l.FirstSeen.String() != "2025-10-01" {
 		t.Fatalf("after reopen: %+v", l)
 	}
 	got, err := s3.Bucket(ctx, "beef")
@@ -126,6 +126,9 @@ func TestLocked(t *testing.T) {
 	wantCode(t, "second Open", err, khabardar.EUNAVAILABLE)
 	if !strings.Contains(khabardar.ErrorMessage(err), "in use by another khabardar process") {
 		t.Fatalf("message %q", khabardar.ErrorMessage(err))
+	}
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("%v is not ErrLocked", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("second Open took %v", d)

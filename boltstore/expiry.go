@@ -78,6 +78,20 @@ func (e expiring) put(tx *bolt.Tx, key, val []byte, exp, now time.Time) error {
 	return err
 }
 
+// del deletes key's record and its place in byTime, if it has one.
+func (e expiring) del(tx *bolt.Tx, key []byte) error {
+	byKey, byTime := tx.Bucket(e.byKey), tx.Bucket(e.byTime)
+	if byKey == nil {
+		return nil
+	}
+	if old := byKey.Get(key); len(old) >= expiryLen && byTime != nil {
+		if err := byTime.Delete(timeKey(old[:expiryLen], key)); err != nil {
+			return err
+		}
+	}
+	return byKey.Delete(key)
+}
+
 // sweep deletes up to max records (all if max <= 0) that expired by now
 // and returns how many it deleted.
 func (e expiring) sweep(tx *bolt.Tx, now time.Time, max int) (int, error) {

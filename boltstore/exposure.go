@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/internal/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -37,12 +38,12 @@ func (s *Store) AddExposures(ctx context.Context, listingID string, batch []khab
 		b := tx.Bucket(bucketsBucket)
 		for _, g := range groups {
 			setListing(g.recs, size, sl.Num)
-			merged, add := khabardar.MergeRecords(b.Get(g.prefix), g.recs, size)
+			merged, add := record.Merge(b.Get(g.prefix), g.recs, size)
 			if len(add) == 0 {
 				continue // nothing new: leave the page alone
 			}
 			for i := 0; i < len(add); i += size {
-				added.Add(khabardar.RecordRef(add[i:i+size]).Kind(), 1)
+				added.Add(record.RefAt(add[i:i+size]).Kind(), 1)
 			}
 			if err := b.Put(g.prefix, merged); err != nil {
 				return err
@@ -79,9 +80,9 @@ func groupBatch(layout khabardar.Layout, batch []khabardar.Exposure) ([]group, e
 	buf := make([]byte, 0, len(batch)*ksize)
 	for _, e := range batch {
 		buf = append(buf, e.Prefix...)
-		buf = khabardar.AppendRecord(buf, e.Suffix, khabardar.MakeRef(0, e.Kind))
+		buf = record.Append(buf, e.Suffix, record.MakeRef(0, e.Kind))
 	}
-	buf = khabardar.SortRecords(buf, ksize)
+	buf = record.Sort(buf, ksize)
 
 	n := len(buf) / ksize
 	recs := make([]byte, 0, n*size) // all groups' records, back to back
@@ -102,7 +103,7 @@ func groupBatch(layout khabardar.Layout, batch []khabardar.Exposure) ([]group, e
 func setListing(recs []byte, size int, num uint32) {
 	for i := 0; i < len(recs); i += size {
 		rec := recs[i : i+size]
-		r := khabardar.MakeRef(num, khabardar.RecordRef(rec).Kind())
+		r := record.MakeRef(num, record.RefAt(rec).Kind())
 		rec[size-3], rec[size-2], rec[size-1] = byte(r>>16), byte(r>>8), byte(r)
 	}
 }
@@ -122,7 +123,7 @@ func (s *Store) Bucket(ctx context.Context, prefix string) ([]khabardar.Entry, e
 		s.namesMu.RLock()
 		defer s.namesMu.RUnlock()
 		// Entries copies the value before the transaction ends.
-		entries = khabardar.Entries(tx.Bucket(bucketsBucket).Get([]byte(prefix)), layout.RecordSize(), func(num uint32) (string, bool) {
+		entries = record.Entries(tx.Bucket(bucketsBucket).Get([]byte(prefix)), layout.RecordSize(), func(num uint32) (string, bool) {
 			id, ok := s.names[num]
 			return id, ok
 		})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/internal/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -103,8 +104,8 @@ func (s *Store) PutListing(ctx context.Context, l *khabardar.Listing) error {
 			if err != nil {
 				return err
 			}
-			if seq > khabardar.MaxListingNum {
-				return khabardar.Errorf(khabardar.EINTERNAL, "the store has used up its %d listing numbers", khabardar.MaxListingNum)
+			if seq > record.MaxListingNum {
+				return khabardar.Errorf(khabardar.EINTERNAL, "the store has used up its %d listing numbers", record.MaxListingNum)
 			}
 			sl.Num, meta.Counts, created = uint32(seq), khabardar.Counts{}, true
 		}
@@ -191,7 +192,7 @@ func (s *Store) RemoveListing(ctx context.Context, id string) error {
 			}
 			var changes []change
 			for ; k != nil && len(changes) < scanChunk; k, v = c.Next() {
-				if kept, dropped := khabardar.DropListing(v, size, num); dropped.Total() > 0 {
+				if kept, dropped := record.DropListing(v, size, num); dropped.Total() > 0 {
 					changes = append(changes, change{bytes.Clone(k), kept})
 				}
 			}
@@ -238,7 +239,7 @@ func (s *Store) Recount(ctx context.Context, id string) (khabardar.Counts, error
 		all := map[uint32]*khabardar.Counts{}
 		c := tx.Bucket(bucketsBucket).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			khabardar.CountRecords(v, size, all)
+			record.Count(v, size, all)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

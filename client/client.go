@@ -42,6 +42,7 @@ import (
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/identifier"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // Defaults. The timeouts bound every request of the default HTTP client; a
@@ -56,9 +57,10 @@ const (
 )
 
 // DefaultMaxBucketBits is the most bucket bits a client accepts unless told
-// otherwise: a 16-bit prefix is shared by about MobileNumbers / 65,536 ≈ 6,900
-// possible mobile numbers. Every 4 bits more divides that by 16.
-const DefaultMaxBucketBits = 16
+// otherwise (wire.DefaultMaxBucketBits, which the website accepts too): a
+// 16-bit prefix is shared by about MobileNumbers / 65,536 ≈ 6,900 possible
+// mobile numbers. Every 4 bits more divides that by 16.
+const DefaultMaxBucketBits = wire.DefaultMaxBucketBits
 
 // MobileNumbers is about how many Pakistani mobile numbers are possible: the
 // set a bucket prefix narrows a mobile number down from.
@@ -79,7 +81,13 @@ type Result struct {
 	Kind     identifier.Kind
 	Found    bool      // the identifier appears in at least one listing not shown to be fabricated
 	Listings []Listing // every listing it appears in, fabricated ones included, sorted by ID
+	// Catalogue is what it was checked against. With Catalogue.Empty() a
+	// "not found" tells nothing: no listing could have matched.
+	Catalogue Catalogue
 }
+
+// Catalogue sums up the server's listings: see khabardar.Catalogue.
+type Catalogue = khabardar.Catalogue
 
 // Config is the server's published configuration, checked.
 type Config struct {
@@ -246,23 +254,21 @@ func (c *Client) forgetConfig(stale *Config) {
 	c.mu.Unlock()
 }
 
-const routeConfig = "/v1/config"
+// Routes as errors name them: openapi.yaml's patterns, never a request's
+// path (which may hold a bucket prefix).
+var (
+	routeConfig   = wire.OpenAPIPath(wire.RouteConfig)
+	routeEvaluate = wire.OpenAPIPath(wire.RouteEvaluate)
+	routeBucket   = wire.OpenAPIPath(wire.RouteBucket)
+	routeListings = wire.OpenAPIPath(wire.RouteListings)
+)
 
 func (c *Client) fetchConfig(ctx context.Context) (*Config, error) {
-	var body struct {
-		Suite       string `json:"suite"`
-		Mode        string `json:"mode"`
-		KeyID       string `json:"key_id"`
-		PublicKey   string `json:"public_key"`
-		Fingerprint string `json:"fingerprint"`
-		BucketBits  int    `json:"bucket_bits"`
-		SuffixBytes int    `json:"suffix_bytes"`
-		MaxBatch    int    `json:"max_batch"`
-	}
-	if err := c.do(ctx, http.MethodGet, routeConfig, []string{"v1", "config"}, nil, &body); err != nil {
+	var body wire.Config
+	if err := c.do(ctx, http.MethodGet, routeConfig, wire.RouteConfig, nil, &body); err != nil {
 		return nil, err
 	}
-	if body.Suite != hashing.Suite || body.Mode != "voprf" {
+	if body.Suite != hashing.Suite || body.Mode != wire.ModeVOPRF {
 		return nil, fmt.Errorf("client: the server uses suite %q in mode %q; this client speaks only %s in mode voprf",
 			clean(body.Suite, 40), clean(body.Mode, 20), hashing.Suite)
 	}
@@ -271,7 +277,7 @@ func (c *Client) fetchConfig(ctx context.Context) (*Config, error) {
 	if max := c.maxBucketBits(); body.BucketBits > max {
 		return nil, &BucketBitsError{Server: c.base.Redacted(), Bits: body.BucketBits, Max: max}
 	}
-	if body.KeyID == "" || len(body.KeyID) > 64 || clean(body.KeyID, 64) != body.KeyID {
+	if body.KeyID == "" || len(body.KeyID) > wire.MaxKeyIDLen || clean(body.KeyID, wire.MaxKeyIDLen) != body.KeyID {
 		return nil, malformed(routeConfig, "key_id is missing or not printable")
 	}
 	pub, err := base64.RawURLEncoding.DecodeString(body.PublicKey)
@@ -329,12 +335,13 @@ func (c *Client) Check(ctx context.Context, ids []identifier.ID) ([]Result, erro
 		return results, nil
 	}
 	var found [][]Listing
+	var cat Catalogue
 	for attempt := 0; ; attempt++ {
 		cfg, err := c.Config(ctx)
 		if err != nil {
 			return nil, err
 		}
-		found, err = c.check(ctx, cfg, distinct)
+		found, cat, err = c.check(ctx, cfg, distinct)
 		if err == nil {
 			break
 		}
@@ -348,14 +355,14 @@ func (c *Client) Check(ctx context.Context, ids []identifier.ID) ([]Result, erro
 		// A fabricated listing's "data" is made up: being in it exposes
 		// nobody, so it does not make an identifier found.
 		genuine := slices.ContainsFunc(ls, func(l Listing) bool { return !l.Fabricated })
-		results[i] = Result{Kind: id.Kind(), Found: genuine, Listings: slices.Clone(ls)}
+		results[i] = Result{Kind: id.Kind(), Found: genuine, Listings: slices.Clone(ls), Catalogue: cat}
 	}
 	return results, nil
 }
 
 func keyRotated(err error) bool {
 	var ae *APIError
-	return errors.Is(err, errStaleKey) || errors.As(err, &ae) && ae.Code == CodeKeyRotated
+	return errors.Is(err, errStaleKey) || errors.As(err, &ae) && ae.Code == wire.CodeKeyRotated
 }
 
 // split is one identifier's VOPRF output as the store keys it.
@@ -366,12 +373,12 @@ type split struct {
 
 // check does one pass under one config: evaluate, fetch buckets and the
 // catalogue, match. It returns each identifier's listings.
-func (c *Client) check(ctx context.Context, cfg *Config, ids []identifier.ID) ([][]Listing, error) {
+func (c *Client) check(ctx context.Context, cfg *Config, ids []identifier.ID) ([][]Listing, Catalogue, error) {
 	splits := make([]split, 0, len(ids))
 	for chunk := range slices.Chunk(ids, cfg.MaxBatch) {
 		outputs, err := c.evaluate(ctx, cfg, chunk)
 		if err != nil {
-			return nil, err
+			return nil, Catalogue{}, err
 		}
 		for _, y := range outputs {
 			p, s := hashing.Split(y, cfg.Layout)
@@ -389,15 +396,15 @@ func (c *Client) check(ctx context.Context, cfg *Config, ids []identifier.ID) ([
 	for _, p := range slices.Compact(prefixes) {
 		b, err := c.bucket(ctx, cfg, p)
 		if err != nil {
-			return nil, err
+			return nil, Catalogue{}, err
 		}
 		buckets[p] = b
 	}
 
 	// Fetched whatever matched: see the package comment.
-	catalogue, err := c.listings(ctx)
+	catalogue, cat, err := c.listings(ctx)
 	if err != nil {
-		return nil, err
+		return nil, Catalogue{}, err
 	}
 
 	out := make([][]Listing, len(ids))
@@ -410,7 +417,7 @@ func (c *Client) check(ctx context.Context, cfg *Config, ids []identifier.ID) ([
 			}
 		}
 	}
-	return out, nil
+	return out, cat, nil
 }
 
 // match returns the sorted listing IDs of the entries whose suffix is
@@ -427,8 +434,6 @@ func match(entries []entry, suffix []byte) []string {
 	return slices.Compact(ids)
 }
 
-const routeEvaluate = "/v1/evaluate"
-
 // evaluate blinds a batch, has the server evaluate it, verifies the proof
 // and returns the VOPRF outputs.
 func (c *Client) evaluate(ctx context.Context, cfg *Config, ids []identifier.ID) ([][]byte, error) {
@@ -436,19 +441,12 @@ func (c *Client) evaluate(ctx context.Context, cfg *Config, ids []identifier.ID)
 	if err != nil {
 		return nil, fmt.Errorf("client: blind: %w", err)
 	}
-	req := struct {
-		KeyID   string   `json:"key_id"`
-		Blinded []string `json:"blinded"`
-	}{KeyID: cfg.KeyID, Blinded: make([]string, len(b.Elements))}
+	req := wire.EvaluateRequest{KeyID: cfg.KeyID, Blinded: make([]string, len(b.Elements))}
 	for i, e := range b.Elements {
 		req.Blinded[i] = base64.RawURLEncoding.EncodeToString(e)
 	}
-	var resp struct {
-		KeyID     string   `json:"key_id"`
-		Evaluated []string `json:"evaluated"`
-		Proof     string   `json:"proof"`
-	}
-	if err := c.do(ctx, http.MethodPost, routeEvaluate, []string{"v1", "evaluate"}, req, &resp); err != nil {
+	var resp wire.EvaluateResponse
+	if err := c.do(ctx, http.MethodPost, routeEvaluate, wire.RouteEvaluate, req, &resp); err != nil {
 		return nil, err
 	}
 	if resp.KeyID != cfg.KeyID {
@@ -486,18 +484,9 @@ type entry struct {
 	listings []string
 }
 
-const routeBucket = "/v1/buckets/{prefix}"
-
 func (c *Client) bucket(ctx context.Context, cfg *Config, prefix string) ([]entry, error) {
-	var resp struct {
-		KeyID   string `json:"key_id"`
-		Prefix  string `json:"prefix"`
-		Entries []struct {
-			Suffix   string   `json:"suffix"`
-			Listings []string `json:"listings"`
-		} `json:"entries"`
-	}
-	if err := c.do(ctx, http.MethodGet, routeBucket, []string{"v1", "buckets", prefix}, nil, &resp); err != nil {
+	var resp wire.Bucket
+	if err := c.do(ctx, http.MethodGet, routeBucket, wire.BucketPath(prefix), nil, &resp); err != nil {
 		return nil, err
 	}
 	if resp.KeyID != cfg.KeyID {
@@ -517,13 +506,11 @@ func (c *Client) bucket(ctx context.Context, cfg *Config, prefix string) ([]entr
 	return entries, nil
 }
 
-const routeListings = "/v1/listings"
-
 // listings fetches the whole catalogue, by ID.
 // Listings returns the server's whole listing catalogue, sorted by ID. It
 // says nothing about any identifier: Check fetches it whatever matched.
 func (c *Client) Listings(ctx context.Context) ([]Listing, error) {
-	m, err := c.listings(ctx)
+	m, _, err := c.listings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -535,26 +522,37 @@ func (c *Client) Listings(ctx context.Context) ([]Listing, error) {
 	return out, nil
 }
 
-func (c *Client) listings(ctx context.Context) (map[string]Listing, error) {
-	var resp struct {
-		Listings []Listing `json:"listings"`
-	}
-	if err := c.do(ctx, http.MethodGet, routeListings, []string{"v1", "listings"}, nil, &resp); err != nil {
-		return nil, err
+// Catalogue returns what a check is made against: how many listings and
+// identifiers, and the newest listing's date. With Empty() true every check
+// answers nothing, and a client must say so rather than "not found".
+func (c *Client) Catalogue(ctx context.Context) (Catalogue, error) {
+	_, cat, err := c.listings(ctx)
+	return cat, err
+}
+
+func (c *Client) listings(ctx context.Context) (map[string]Listing, Catalogue, error) {
+	var resp wire.Listings
+	if err := c.do(ctx, http.MethodGet, routeListings, wire.RouteListings, nil, &resp); err != nil {
+		return nil, Catalogue{}, err
 	}
 	m := make(map[string]Listing, len(resp.Listings))
 	for i, l := range resp.Listings {
-		if l.ID == "" {
-			return nil, malformed(routeListings, "listings[%d] has no id", i)
+		if l == nil || l.ID == "" {
+			return nil, Catalogue{}, malformed(routeListings, "listings[%d] has no id", i)
 		}
-		m[l.ID] = l
+		m[l.ID] = *l
 	}
-	return m, nil
+	if resp.Catalogue != nil {
+		return m, *resp.Catalogue, nil
+	}
+	// A server from before the catalogue field: the same sum, made here.
+	return m, khabardar.Summarize(resp.Listings), nil
 }
 
-// do sends one request and decodes a 200 answer's JSON into out. Errors name
-// the route pattern, never the path: a path may hold a bucket prefix.
-func (c *Client) do(ctx context.Context, method, route string, path []string, in, out any) error {
+// do sends one request for path, under the server's base URL, and decodes a
+// 200 answer's JSON into out. Errors name the route pattern, never the path:
+// a path may hold a bucket prefix.
+func (c *Client) do(ctx context.Context, method, route, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -563,7 +561,7 @@ func (c *Client) do(ctx context.Context, method, route string, path []string, in
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base.JoinPath(path...).String(), body)
+	req, err := http.NewRequestWithContext(ctx, method, c.base.JoinPath(path).String(), body)
 	if err != nil {
 		return fmt.Errorf("client: %s: %w", route, err)
 	}

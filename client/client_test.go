@@ -26,6 +26,7 @@ import (
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/internal/fixture"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // The identifiers the fake server's store holds, and where.
@@ -56,6 +57,7 @@ type fake struct {
 	exposed  map[identifier.ID][]string
 	buckets  map[string][]khabardar.Entry
 	listings []khabardar.Listing
+	cat      *khabardar.Catalogue        // sent beside the listings when set, as a current server does
 	fail     map[string]http.HandlerFunc // by route pattern: answers instead of the real handler
 	reqs     []request
 	batches  []int
@@ -278,7 +280,11 @@ func (f *fake) bucket(w http.ResponseWriter, r *http.Request) {
 func (f *fake) catalogue(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"listings": f.listings})
+	body := map[string]any{"listings": f.listings}
+	if f.cat != nil {
+		body["catalogue"] = f.cat
+	}
+	writeJSON(w, 200, body)
 }
 
 func mustParse(t *testing.T, raw string) identifier.ID {
@@ -631,7 +637,7 @@ func TestErrors(t *testing.T) {
 		{"message with control characters", "POST /v1/evaluate", func() http.HandlerFunc { return apiError(400, "invalid", "bad\x1b[2J\nthing") },
 			isAPI(400, "invalid", "bad?[2J?thing"), 0},
 		{"key rotated twice", "POST /v1/evaluate", func() http.HandlerFunc { return apiError(409, "key_rotated", "the key has changed") },
-			isAPI(409, client.CodeKeyRotated, ""), 2},
+			isAPI(409, wire.CodeKeyRotated, ""), 2},
 		{"bucket under another key", "GET /v1/buckets/{prefix}", func() http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				writeJSON(w, 200, map[string]any{"key_id": "0123456789abcdef", "prefix": r.PathValue("prefix"), "entries": []any{}})
@@ -1088,4 +1094,33 @@ func TestEdgeCases(t *testing.T) {
 			t.Fatal("two results share a listing slice")
 		}
 	})
+}
+
+// TestCatalogue: the client takes the server's catalogue, or sums it from
+// the listings as khabardar.Summarize does for a server that sends none,
+// and every result carries it.
+func TestCatalogue(t *testing.T) {
+	ctx := context.Background()
+	f := newFake(t)
+	f.set(func() {
+		f.listings[0].Counts = khabardar.Counts{identifier.Phone: 3}
+		f.listings[0].Added = date("2026-12-03")
+		f.listings[1].Counts = khabardar.Counts{identifier.CNIC: 5}
+		f.listings[1].Fabricated = true
+	})
+	c := newClient(t, f)
+	got, err := c.Catalogue(ctx)
+	want := khabardar.Catalogue{Listings: 1, Identifiers: 3, NewestAdded: date("2026-12-03")}
+	if err != nil || got != want {
+		t.Fatalf("summed: %+v, %v; want %+v", got, err, want)
+	}
+	sent := khabardar.Catalogue{Listings: 12, Identifiers: 3400, NewestAdded: date("2026-12-01")}
+	f.set(func() { f.cat = &sent })
+	if got, err := c.Catalogue(ctx); err != nil || got != sent {
+		t.Fatalf("sent: %+v, %v", got, err)
+	}
+	res, err := c.Check(ctx, []identifier.ID{mustParse(t, "0300-7654321")})
+	if err != nil || res[0].Catalogue != sent {
+		t.Fatalf("a result's catalogue: %+v, %v", res, err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/khabardar/khabardar/hashing"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // ErrMalformed is wrapped by every error about a response that does not
@@ -25,10 +26,6 @@ var ErrBadProof = hashing.ErrBadProof
 // errStaleKey says an answer was made under another key than the cached
 // config's: Check refetches the config and starts over, once.
 var errStaleKey = errors.New("client: the server's key changed during the check; try again")
-
-// CodeKeyRotated is the error code of a 409 answer to an evaluation made
-// under a key id the server no longer uses.
-const CodeKeyRotated = "key_rotated"
 
 // BucketBitsError is returned when a server's /v1/config asks for bucket
 // prefixes of more bits than the client accepts (DefaultMaxBucketBits unless
@@ -77,8 +74,9 @@ func About(x float64) string {
 	return "about " + s
 }
 
-// APIError is an error answer of the server: its HTTP status and the code and
-// message of its {"error":{"code","message"}} body. Code is "" when the body
+// APIError is an error answer of the server: its HTTP status and the code
+// (one of wire.Codes, e.g. wire.CodeKeyRotated) and message of its
+// {"error":{"code","message"}} body (wire.ErrorBody). Code is "" when the body
 // was not that JSON (a proxy's error page, say) and Message is then the
 // status text.
 type APIError struct {
@@ -117,12 +115,7 @@ func (e *RateLimitError) Unwrap() error { return &e.APIError }
 // apiError builds the error for a non-200 response.
 func apiError(route string, resp *http.Response, body []byte, now time.Time) error {
 	e := APIError{Status: resp.StatusCode, Route: route}
-	var eb struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
+	var eb wire.ErrorBody
 	if decodeJSON(body, &eb) == nil && eb.Error.Code != "" {
 		e.Code, e.Message = clean(eb.Error.Code, 64), clean(eb.Error.Message, 300)
 	} else {

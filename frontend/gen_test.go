@@ -9,9 +9,11 @@ import (
 	"testing"
 )
 
-// TestGeneratedUpToDate fails when src/pkmobile.gen.js is not what
-// "go generate ./frontend" writes from the phonenumbers version in go.mod:
-// the website would then judge mobile numbers by other rules than the server.
+// TestGeneratedUpToDate fails when src/pkmobile.gen.js, src/wire.gen.js or
+// src/kinds.gen.js is not what "go generate ./frontend" writes: the website
+// would then judge mobile numbers by other rules than the server (the
+// phonenumbers version in go.mod), speak another protocol than package
+// wire, or offer other kinds than identifier's table.
 func TestGeneratedUpToDate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the generator")
@@ -22,18 +24,26 @@ func TestGeneratedUpToDate(t *testing.T) {
 			t.Skip("no go command to run the generator with")
 		}
 	}
-	cmd := exec.Command(goBin, "run", "./gen", "-o", "-")
+	dir := t.TempDir()
+	files := []string{"pkmobile.gen.js", "wire.gen.js", "kinds.gen.js"}
+	cmd := exec.Command(goBin, "run", "./gen", "-o", filepath.Join(dir, files[0]), "-wire", filepath.Join(dir, files[1]),
+		"-kinds", filepath.Join(dir, files[2]))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	want, err := cmd.Output()
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		t.Fatalf("go run ./gen: %v\n%s", err, stderr.Bytes())
 	}
-	got, err := os.ReadFile(filepath.Join("src", "pkmobile.gen.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("src/pkmobile.gen.js is out of date: run go generate ./frontend and commit the result")
+	for _, name := range files {
+		want, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join("src", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("src/%s is out of date: run go generate ./frontend and commit the result", name)
+		}
 	}
 }

@@ -22,6 +22,9 @@ import (
 	"golang.org/x/crypto/hkdf"
 )
 
+// KeyFileFormat is the version of the key file this build reads and writes.
+const KeyFileFormat = keyFileFormat
+
 // Suite is the RFC 9497 ciphersuite, as /v1/config names it.
 const Suite = "ristretto255-SHA512"
 

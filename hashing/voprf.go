@@ -34,25 +34,68 @@ func (k *Key) Hash(id identifier.ID) ([]byte, error) {
 
 func (k *Key) hashBytes(input []byte) ([]byte, error) { return k.server.FullEvaluate(input) }
 
+// BlindedBatch is a batch of blinded elements decoded and checked once, by
+// ParseBlinded, for EvaluateBatch: the API decodes a request's elements
+// before it charges the caller, and nothing outside this package touches
+// the group.
+type BlindedBatch struct{ elems []oprf.Blinded }
+
+// Len is the number of elements.
+func (b *BlindedBatch) Len() int { return len(b.elems) }
+
+// Element returns element i's canonical encoding.
+func (b *BlindedBatch) Element(i int) []byte {
+	out, err := b.elems[i].MarshalBinaryCompress()
+	if err != nil {
+		panic(err) // a decoded element always encodes
+	}
+	return out
+}
+
+// BadElementError names the first element of a batch that is not a valid
+// non-identity ristretto255 element, by its index. It wraps ErrBadElement.
+type BadElementError struct{ Index int }
+
+func (e *BadElementError) Error() string {
+	return fmt.Sprintf("element %d: %v", e.Index, ErrBadElement)
+}
+
+func (e *BadElementError) Unwrap() error { return ErrBadElement }
+
+// ParseBlinded decodes each ElementSize-byte encoding as a ristretto255
+// element. A *BadElementError for the first that does not decode or is the
+// identity: evaluating the identity would prove nothing and leak nothing,
+// but accepting junk hides client bugs.
+func ParseBlinded(raw [][]byte) (*BlindedBatch, error) {
+	g := suite.Group()
+	b := &BlindedBatch{elems: make([]oprf.Blinded, len(raw))}
+	for i, r := range raw {
+		e := g.NewElement()
+		if len(r) != ElementSize || e.UnmarshalBinary(r) != nil || e.IsIdentity() {
+			return nil, &BadElementError{Index: i}
+		}
+		b.elems[i] = e
+	}
+	return b, nil
+}
+
 // Evaluate evaluates a batch of blinded elements and returns the evaluated
-// elements and one batched DLEQ proof that all were made with this key.
-// ErrBadElement (wrapped, naming the index) for an element that does not
-// decode or is the identity: evaluating the identity would prove nothing and
-// leak nothing, but accepting junk hides client bugs.
+// elements and one batched DLEQ proof that all were made with this key:
+// ParseBlinded, then EvaluateBatch.
 func (k *Key) Evaluate(blinded [][]byte) (evaluated [][]byte, proof []byte, err error) {
-	if len(blinded) == 0 {
+	b, err := ParseBlinded(blinded)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k.EvaluateBatch(b)
+}
+
+// EvaluateBatch evaluates a batch ParseBlinded made.
+func (k *Key) EvaluateBatch(b *BlindedBatch) (evaluated [][]byte, proof []byte, err error) {
+	if b == nil || len(b.elems) == 0 {
 		return nil, nil, errors.New("hashing: empty batch")
 	}
-	g := suite.Group()
-	req := &oprf.EvaluationRequest{Elements: make([]oprf.Blinded, len(blinded))}
-	for i, b := range blinded {
-		e := g.NewElement()
-		if len(b) != ElementSize || e.UnmarshalBinary(b) != nil || e.IsIdentity() {
-			return nil, nil, fmt.Errorf("element %d: %w", i, ErrBadElement)
-		}
-		req.Elements[i] = e
-	}
-	ev, err := k.server.Evaluate(req)
+	ev, err := k.server.Evaluate(&oprf.EvaluationRequest{Elements: b.elems})
 	if err != nil {
 		return nil, nil, fmt.Errorf("hashing: evaluate: %w", err)
 	}

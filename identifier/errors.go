@@ -104,15 +104,8 @@ type ParseError struct {
 
 // Error returns a fixed sentence for the kind and reason, never the value.
 func (e *ParseError) Error() string {
-	if e.Reason == ReasonLength {
-		switch e.Kind {
-		case CNIC:
-			return "a CNIC has 13 digits"
-		case Phone:
-			return "a Pakistani mobile number has 11 digits, like 03XX-XXXXXXX"
-		case IMEI:
-			return "an IMEI has 15 digits (14 without the check digit, 16 for an IMEISV)"
-		}
+	if in, ok := InfoOf(e.Kind); ok && e.Reason == ReasonLength {
+		return in.Length
 	}
 	return e.Reason.Message()
 }

@@ -1,11 +1,13 @@
 // Package identifier turns what people type and what leaks contain into
-// canonical identifiers: a CNIC, a Pakistani mobile number or a device IMEI.
+// canonical identifiers: a CNIC, a Pakistani mobile number, a device IMEI or
+// a Pakistani passport number.
 //
 // Canonical forms are the exact bytes later fed to the VOPRF:
 //
 //	cnic:<13 digits>
 //	phone:<E.164, +923XXXXXXXXX>
 //	imei:<14 digits: TAC + serial, check digit and software version dropped>
+//	passport:<2 capital letters and 7 digits>
 //
 // Raw input and canonical identifiers are types of their own that redact
 // themselves in fmt, log/slog and JSON, so a value cannot reach a log or an
@@ -14,12 +16,6 @@
 // Parse reads one value, such as a form field or a spreadsheet cell; Scan
 // finds identifiers in free text, such as a chat export.
 package identifier
-
-import (
-	"errors"
-	"strconv"
-	"strings"
-)
 
 // Kind is the kind of an identifier.
 type Kind uint8
@@ -33,66 +29,9 @@ const (
 	Phone
 	// IMEI is a device's International Mobile Equipment Identity.
 	IMEI
+	// Passport is a Pakistani passport number: two letters, seven digits.
+	Passport
 )
-
-// Kinds lists the known kinds in a stable order.
-var Kinds = []Kind{CNIC, Phone, IMEI}
-
-// ErrUnknownKind is returned by ParseKind and Kind.UnmarshalText for a name
-// that is not a kind. It does not repeat the name: a caller that swapped its
-// arguments might have passed an identifier.
-var ErrUnknownKind = errors.New("identifier: unknown kind: want cnic, phone or imei")
-
-// String returns the kind's name as used in canonical forms and APIs: "cnic",
-// "phone", "imei", and "" for Unknown.
-func (k Kind) String() string {
-	switch k {
-	case Unknown:
-		return ""
-	case CNIC:
-		return "cnic"
-	case Phone:
-		return "phone"
-	case IMEI:
-		return "imei"
-	}
-	return "kind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// ParseKind returns the kind named by s, case-insensitively. "" is Unknown;
-// "mobile" and "msisdn" are accepted for Phone.
-func ParseKind(s string) (Kind, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "":
-		return Unknown, nil
-	case "cnic":
-		return CNIC, nil
-	case "phone", "mobile", "msisdn":
-		return Phone, nil
-	case "imei":
-		return IMEI, nil
-	}
-	return Unknown, ErrUnknownKind
-}
-
-// MarshalText implements encoding.TextMarshaler with the kind's name.
-func (k Kind) MarshalText() ([]byte, error) {
-	if k > IMEI {
-		return nil, ErrUnknownKind
-	}
-	return []byte(k.String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler; it accepts what
-// ParseKind accepts.
-func (k *Kind) UnmarshalText(b []byte) error {
-	v, err := ParseKind(string(b))
-	if err != nil {
-		return err
-	}
-	*k = v
-	return nil
-}
 
 // ID is a canonical identifier. The zero ID is no identifier. IDs are
 // comparable: equal IDs are the same identifier, so they work as map keys.

@@ -47,7 +47,7 @@ func loadCases(t testing.TB, name string) []specCase {
 }
 
 // canonicalRE is the shape of every canonical form.
-var canonicalRE = regexp.MustCompile(`^(cnic:[1-9][0-9]{12}|phone:\+923[0-9]{9}|imei:[0-9]{14})$`)
+var canonicalRE = regexp.MustCompile(`^(cnic:[1-9][0-9]{12}|phone:\+923[0-9]{9}|imei:[0-9]{14}|passport:[A-Z]{2}[0-9]{7})$`)
 
 // caseName names a case without its input: t.Run names end up in logs and
 // CI output, and test values should not train anyone to log identifiers.
@@ -181,7 +181,8 @@ func TestKind(t *testing.T) {
 		{"msisdn", "MSISDN", Phone, false},
 		{"imei", "imei", IMEI, false},
 		{"spaces", " imei ", IMEI, false},
-		{"unknown name", "passport", Unknown, true},
+		{"passport", "Passport", Passport, false},
+		{"unknown name", "ntn", Unknown, true},
 		{"identifier as kind", "03001234567", Unknown, true},
 	}
 	for _, tt := range tests {
@@ -199,7 +200,7 @@ func TestKind(t *testing.T) {
 		})
 	}
 
-	names := map[Kind]string{Unknown: "", CNIC: "cnic", Phone: "phone", IMEI: "imei"}
+	names := map[Kind]string{Unknown: "", CNIC: "cnic", Phone: "phone", IMEI: "imei", Passport: "passport"}
 	for k, name := range names {
 		if k.String() != name {
 			t.Errorf("%d.String() = %q, want %q", k, k.String(), name)
@@ -216,7 +217,7 @@ func TestKind(t *testing.T) {
 	if _, err := Kind(9).MarshalText(); err == nil {
 		t.Error("Kind(9).MarshalText: no error")
 	}
-	if len(Kinds) != 3 {
+	if len(Kinds) != 4 {
 		t.Errorf("Kinds = %v", Kinds)
 	}
 

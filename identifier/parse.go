@@ -19,7 +19,7 @@ const maxDigits = 20
 // full-width digits, and the canonical form itself. It never guesses digits:
 // scientific notation, letters and wrong lengths are rejected.
 func Parse(k Kind, raw Raw) (ID, error) {
-	if k > IMEI {
+	if k != Unknown && !k.Known() {
 		return fail(k, ReasonUnrecognised)
 	}
 	s := trim(string(raw))
@@ -31,6 +31,16 @@ func Parse(k Kind, raw Raw) (ID, error) {
 			return fail(k, ReasonKindMismatch)
 		}
 		k, s = pk, trim(rest)
+	}
+	if in, ok := InfoOf(k); ok && in.text != nil {
+		return in.text(s)
+	}
+	if k == Unknown {
+		for _, tk := range Kinds {
+			if in := kinds[tk]; in.looks != nil && in.looks(s) {
+				return in.text(s)
+			}
+		}
 	}
 
 	var buf [maxDigits]byte
@@ -133,6 +143,12 @@ func detect(d []byte, plus bool) Kind {
 		n == 12 && d[0] == '9' && d[1] == '2' && d[2] == '3',
 		n == 10 && d[0] == '3':
 		return Phone
+	case (n == 10 || n == 11) && d[0] == '0',
+		n == 12 && d[0] == '9' && d[1] == '2':
+		// A national number with its trunk 0 (042-1234567) or 92 without
+		// the plus: a phone number, though not a mobile one. Detected as a
+		// phone so that every surface answers not_mobile, not unrecognised.
+		return Phone
 	}
 	return Unknown
 }
@@ -230,15 +246,46 @@ func trim(s string) string {
 	}
 }
 
+// asciiEqualFold is strings.EqualFold for ASCII only: under Unicode
+// folding "ſ" (long s) would spell "paſſport", which the website's port
+// does not accept.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// maxNameLen is the longest kind name.
+var maxNameLen = func() int {
+	n := 0
+	for _, k := range Kinds {
+		n = max(n, len(kinds[k].Name))
+	}
+	return n
+}()
+
 // cutKindPrefix splits a canonical-form prefix ("cnic:", "phone:", "imei:",
 // any case) off s.
 func cutKindPrefix(s string) (Kind, string, bool) {
 	i := strings.IndexByte(s, ':')
-	if i < 4 || i > 5 {
+	if i < 1 || i > maxNameLen {
 		return Unknown, s, false
 	}
 	for _, k := range Kinds {
-		if strings.EqualFold(s[:i], k.String()) {
+		if asciiEqualFold(s[:i], k.String()) {
 			return k, s[i+1:], true
 		}
 	}

@@ -32,9 +32,29 @@ const (
 //
 // Digits glued to Latin letters ("abc123", hashes, "3.5E+12") or forming a
 // time ("10:30") are not candidates.
+//
+// Kinds whose values hold letters (identifier.Info's find) are looked for
+// after the digit runs, so their identifiers come last.
 func Scan(text string, yield func(ID, error) bool) {
-	sc := scanner{yield: yield}
+	stopped := false
+	sc := scanner{yield: func(id ID, err error) bool {
+		if !yield(id, err) {
+			stopped = true
+		}
+		return !stopped
+	}}
 	sc.scan(text)
+	for _, k := range Kinds {
+		in := kinds[k]
+		if in.find == nil || stopped {
+			continue
+		}
+		for _, m := range in.find.FindAllString(text, -1) {
+			if !yield(in.text(m)) {
+				return
+			}
+		}
+	}
 }
 
 // scanner holds the run being collected: its digits, normalised to ASCII,
@@ -312,4 +332,14 @@ func digitNext(s string) bool {
 		}
 	}
 	return false
+}
+
+// FindIndex returns where the first candidate of kind k stands in text, as
+// a two-element slice of byte offsets, for the kinds whose values hold
+// letters (an SMS names one among words); nil for other kinds or none.
+func FindIndex(k Kind, text string) []int {
+	if in, ok := InfoOf(k); ok && in.find != nil {
+		return in.find.FindStringIndex(text)
+	}
+	return nil
 }

@@ -90,7 +90,7 @@ func TestScan(t *testing.T) {
 		{"bad check digit", "IMEI 35-209900-176148-2", []string{"!bad_check_digit"}},
 		{"bad region", "05202-1234567-1", []string{"!bad_region"}},
 		{"long digit run", "ref 1234567890123456789", []string{"!unrecognised"}},
-		{"ten digits unknown", "0421234567", []string{"!unrecognised"}},
+		{"landline", "0421234567", []string{"!not_mobile"}},
 		{"international too short", "+92 300 123456", []string{"!bad_length"}},
 		{"rejection between ids", "03001234567 03381234567 03217654321", []string{phone1, "!unallocated", phone2}},
 	}

@@ -34,7 +34,7 @@ func ParseColumnSpec(s string) (ColumnSpec, error) {
 	if i := strings.LastIndexByte(s, '='); i >= 0 {
 		k, err := identifier.ParseKind(strings.TrimSpace(kind))
 		if err != nil || k == identifier.Unknown {
-			return ColumnSpec{}, fmt.Errorf("ingest: --column %q: unknown kind %q (want cnic, phone or imei)", s, kind)
+			return ColumnSpec{}, fmt.Errorf("ingest: --column %q: unknown kind %q (want %s)", s, kind, identifier.NameList())
 		}
 		spec.Kind = k
 	}
@@ -91,7 +91,7 @@ type layout struct {
 // stats counts how a column's sampled values parse.
 type stats struct {
 	nonEmpty int
-	kinds    [4]int // by identifier.Kind
+	kinds    [identifier.MaxKinds]int // by identifier.Kind
 }
 
 func (s *stats) add(v string) {
@@ -240,8 +240,8 @@ func detectLayout(rows []rawRow, opt Options, where string) (layout, error) {
 		}
 	}
 	if len(lay.cols) == 0 {
-		return lay, noColumn("ingest: %s: no identifier column: no header names a CNIC, phone or IMEI and no column's values are mostly identifiers; columns: %s; name one with --column NAME or NAME=KIND (kinds: cnic, phone, imei), or use --format text to scan every line for identifiers",
-			where, listColumns(ncols, label))
+		return lay, noColumn("ingest: %s: no identifier column: no header names a kind of identifier and no column's values are mostly identifiers; columns: %s; name one with --column NAME or NAME=KIND (kinds: %s), or use --format text to scan every line for identifiers",
+			where, listColumns(ncols, label), identifier.NameList())
 	}
 	return lay, nil
 }
@@ -422,24 +422,18 @@ func digitValue(r rune) int {
 // after stripping a trailing number, a "no"/"number" suffix and a
 // "customer"/"father"/"alternate"… prefix, so "Father's CNIC No." and
 // "mobile_no_2" match, while "CNIC expiry" and "customer number" do not.
-var headerStems = map[string]identifier.Kind{
-	"cnic": identifier.CNIC, "nic": identifier.CNIC, "nicop": identifier.CNIC, "cnicnicop": identifier.CNIC,
-	"idcard": identifier.CNIC, "identitycard": identifier.CNIC, "nationalidcard": identifier.CNIC,
-	"nationalidentitycard": identifier.CNIC, "nationalid": identifier.CNIC, "cniccard": identifier.CNIC,
-	"computerisednationalidentitycard": identifier.CNIC, "computerizednationalidentitycard": identifier.CNIC,
-	"shanakhticard": identifier.CNIC, "شناختیکارڈ": identifier.CNIC, "شناختی": identifier.CNIC,
-	"قومیشناختیکارڈ": identifier.CNIC, "شناختیکارڈنمبر": identifier.CNIC,
-
-	"mobile": identifier.Phone, "phone": identifier.Phone, "cell": identifier.Phone, "cellphone": identifier.Phone,
-	"msisdn": identifier.Phone, "contact": identifier.Phone, "number": identifier.Phone, "mob": identifier.Phone,
-	"mobilephone": identifier.Phone, "telephone": identifier.Phone, "tel": identifier.Phone, "ph": identifier.Phone,
-	"phn": identifier.Phone, "whatsapp": identifier.Phone, "sim": identifier.Phone, "simnumber": identifier.Phone,
-	"aparty": identifier.Phone, "bparty": identifier.Phone, "contactnumber": identifier.Phone,
-	"موبائل": identifier.Phone, "موبایل": identifier.Phone, "فون": identifier.Phone, "رابطہ": identifier.Phone,
-	"نمبر": identifier.Phone, "موبائلفون": identifier.Phone, "سم": identifier.Phone, "فوننمبر": identifier.Phone,
-
-	"imei": identifier.IMEI, "deviceimei": identifier.IMEI, "imeisv": identifier.IMEI,
-}
+// headerStems maps the headers that name a kind (identifier.Info.Headers)
+// to it; init normalises them.
+var headerStems = func() map[string]identifier.Kind {
+	m := map[string]identifier.Kind{}
+	for _, k := range identifier.Kinds {
+		in, _ := identifier.InfoOf(k)
+		for _, h := range in.Headers {
+			m[h] = k
+		}
+	}
+	return m
+}()
 
 // headerStems' keys, the suffixes and the prefixes are normalised at init,
 // so they are written here as a person would type them.
@@ -475,8 +469,10 @@ func headerKind(h string) identifier.Kind {
 	if s == "" || len(s) > 64 {
 		return identifier.Unknown
 	}
-	if strings.Contains(s, "imei") {
-		return identifier.IMEI
+	for _, k := range identifier.Kinds {
+		if in, _ := identifier.InfoOf(k); in.Contains != "" && strings.Contains(s, in.Contains) {
+			return k
+		}
 	}
 	for range 4 {
 		if k, ok := headerStems[s]; ok {

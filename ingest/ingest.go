@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/khabardar/khabardar"
@@ -32,6 +33,9 @@ type Config struct {
 	Workers int
 	// Progress, if set, is called now and then from the reading goroutine.
 	Progress func(file string, done, total int64)
+	// Watches, if set, is asked after each stored batch to queue alerts
+	// for the subscribers who watch one of its exposures.
+	Watches khabardar.WatchMatcher
 }
 
 // RowRef names a row of a file: never its value.
@@ -60,6 +64,7 @@ type Summary struct {
 	Duplicates    int64                 `json:"duplicates"`     // valid values the listing already had (repeats in the file, or an earlier run)
 	Rejected      map[string]*Rejection `json:"rejected"`       // by reason code
 	ListingCounts khabardar.Counts      `json:"listing_counts"` // the listing's exact counts after the run
+	AlertsQueued  int64                 `json:"alerts_queued"`  // alerts this run queued for subscribers watching its identifiers
 	Elapsed       time.Duration         `json:"elapsed_ns"`
 }
 
@@ -194,6 +199,7 @@ func Run(ctx context.Context, cfg Config, files []string) (*Summary, error) {
 	// batch is written; at most two batches wait, which bounds memory.
 	batches := make(chan []khabardar.Exposure, 1)
 	var added khabardar.Counts
+	var alertsQueued atomic.Int64
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -207,6 +213,17 @@ func Run(ctx context.Context, cfg Config, files []string) (*Summary, error) {
 				continue
 			}
 			added = added.Plus(n)
+			if cfg.Watches != nil {
+				// After the batch is stored: an alert never names a
+				// listing that does not yet hold the identifier. A re-run
+				// matches again, and the store queues each alert once.
+				q, err := cfg.Watches.MatchWatches(ctx, cfg.ListingID, b)
+				if err != nil {
+					cancel(err)
+					continue
+				}
+				alertsQueued.Add(int64(q))
+			}
 		}
 	}()
 
@@ -241,6 +258,7 @@ func Run(ctx context.Context, cfg Config, files []string) (*Summary, error) {
 		return nil, err
 	}
 	sum.New = added
+	sum.AlertsQueued = alertsQueued.Load()
 	counts, err := cfg.Store.Recount(ctx, cfg.ListingID)
 	if err != nil {
 		return nil, err

@@ -131,8 +131,8 @@ func newJSONL(src *source, opt Options) (*jsonlReader, error) {
 			}
 		}
 		if !used {
-			return nil, noColumn("ingest: %s: no identifier key: no key names a CNIC, phone or IMEI and no key's values are mostly identifiers; keys: %s; name one with --column KEY or KEY=KIND (kinds: cnic, phone, imei), or use --format text to scan every line for identifiers",
-				src.name, list())
+			return nil, noColumn("ingest: %s: no identifier key: no key names a kind of identifier and no key's values are mostly identifiers; keys: %s; name one with --column KEY or KEY=KIND (kinds: %s), or use --format text to scan every line for identifiers",
+				src.name, list(), identifier.NameList())
 		}
 	}
 	j.pending = sample

@@ -36,6 +36,7 @@ import (
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/internal/fixture"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // Defaults for Config's zero values.
@@ -101,8 +102,8 @@ func (c *Config) Validate() error {
 		return bad("checks must be positive")
 	case c.Duration < 0:
 		return bad("duration must be positive")
-	case c.Batch < 1 || c.Batch > 1000:
-		return bad("batch must be from 1 to 1000")
+	case c.Batch < 1 || c.Batch > wire.MaxBatchLimit:
+		return bad("batch must be from 1 to %d", wire.MaxBatchLimit)
 	case c.Pool < 1 || c.Pool > 10_000_000:
 		return bad("pool must be from 1 to 10,000,000")
 	case c.Rate < 0 || c.Rate > 1e6:
@@ -275,17 +276,10 @@ func (r *run) fail(kind string) {
 }
 
 func (r *run) fetchTarget(ctx context.Context, base string) (*target, error) {
-	var c struct {
-		Suite       string `json:"suite"`
-		KeyID       string `json:"key_id"`
-		PublicKey   string `json:"public_key"`
-		BucketBits  int    `json:"bucket_bits"`
-		SuffixBytes int    `json:"suffix_bytes"`
-		MaxBatch    int    `json:"max_batch"`
-	}
+	var c wire.Config
 	start := time.Now()
-	if _, err := r.do(ctx, http.MethodGet, base+"/v1/config", nil, &c); err != nil {
-		return nil, khabardar.Errorf(khabardar.EUNAVAILABLE, "load: %s: /v1/config: %s", base, err)
+	if _, err := r.do(ctx, http.MethodGet, base+wire.RouteConfig, nil, &c); err != nil {
+		return nil, khabardar.Errorf(khabardar.EUNAVAILABLE, "load: %s: %s: %s", base, wire.RouteConfig, err)
 	}
 	r.record(OpConfig, time.Since(start))
 	pub, err := base64.RawURLEncoding.DecodeString(c.PublicKey)
@@ -322,19 +316,13 @@ func (r *run) check(ctx context.Context, t *target, rng *rand.Rand) {
 		r.fail("blind")
 		return
 	}
-	req := struct {
-		KeyID   string   `json:"key_id"`
-		Blinded []string `json:"blinded"`
-	}{KeyID: t.keyID}
+	req := wire.EvaluateRequest{KeyID: t.keyID}
 	for _, e := range bl.Elements {
 		req.Blinded = append(req.Blinded, base64.RawURLEncoding.EncodeToString(e))
 	}
-	var resp struct {
-		Evaluated []string `json:"evaluated"`
-		Proof     string   `json:"proof"`
-	}
+	var resp wire.EvaluateResponse
 	evalStart := time.Now()
-	if kind, err := r.do(ctx, http.MethodPost, t.base+"/v1/evaluate", req, &resp); err != nil {
+	if kind, err := r.do(ctx, http.MethodPost, t.base+wire.RouteEvaluate, req, &resp); err != nil {
 		r.failUnlessDone(ctx, kind)
 		return
 	}
@@ -358,11 +346,9 @@ func (r *run) check(ctx context.Context, t *target, rng *rand.Rand) {
 	}
 	for _, y := range outs {
 		prefix, _ := hashing.Split(y, t.layout)
-		var bucket struct {
-			Entries []json.RawMessage `json:"entries"`
-		}
+		var bucket wire.Bucket
 		bStart := time.Now()
-		if kind, err := r.do(ctx, http.MethodGet, t.base+"/v1/buckets/"+prefix, nil, &bucket); err != nil {
+		if kind, err := r.do(ctx, http.MethodGet, t.base+wire.BucketPath(prefix), nil, &bucket); err != nil {
 			r.failUnlessDone(ctx, kind)
 			return
 		}

@@ -70,86 +70,13 @@
 //
 // # Defaults
 //
-// Many Pakistani mobile subscribers share one public IPv4 address behind
-// carrier-grade NAT, so a per-address limit must let hundreds of people
-// through from one address in an hour; a global daily ceiling on anonymous
-// evaluations then bounds what any number of addresses (a botnet, or an IPv6
-// block with 65,536 /64s in a /48) can enumerate. DefaultConfig:
-//
-//	Evaluate        2000-H     per address or /64. After a news story a few hundred
-//	                           people on one CGNAT address may check within the hour,
-//	                           each about 3 identifiers (CNIC, number, IMEI) 2 times:
-//	                           300 × 3 × 2 = 1,800. One address can then try 48,000
-//	                           identifiers a day: the 4.5×10⁸ possible mobile numbers
-//	                           would take it 26 years.
-//	Evaluate56      4000-H     per IPv6 /56, the usual delegation to one home or office
-//	                           (RIPE-690): its 256 /64s count as 2.
-//	Evaluate48      8000-H     per IPv6 /48: one site, or part of a carrier's pool of
-//	                           subscribers' /64s: 1,300 people an hour checking 3
-//	                           identifiers twice. Its 65,536 /64s count as 4.
-//	Bucket          3000-H     per address. Buckets hold only keyed hashes, useless
-//	                           without evaluations; one per checked identifier, plus
-//	                           room for reloads and retries.
-//	Listing         1000-H     per address. Public metadata, about one fetch per visit.
-//	GlobalEvaluate  2000000-D  all anonymous evaluations: one every 43.2 ms, up to
-//	                           2×10⁶ at once. A day on which 500,000 people check 3
-//	                           identifiers each fits; a botnet gets 2×10⁶ guesses a
-//	                           day (4×10⁶ in the day after a quiet one, as a fixed
-//	                           window allowed across its edge), more than 225 days
-//	                           for the mobile numbers, and every refusal past the
-//	                           ceiling (scope "global") shows the operator long
-//	                           before that.
-//	GlobalReservePercent 20    of the ceiling, 400,000, is the reserve: past the main
-//	                           1.6×10⁶, only reserve allowances reach it.
-//	ReserveEvaluate 24-D       each address's (or /64's) allowance from the reserve,
-//	ReserveBurst    6          at most 6 at once: a citizen's 3 identifiers checked
-//	                           twice. A /56 gets 48 (12 at once) and a /48 96 (24), in
-//	                           proportion to their Evaluate rates, so a /48's 65,536
-//	                           /64s draw on the reserve as 4 addresses do.
-//
-// # The ceiling is not a kill switch
-//
-// With a fixed daily window and no reserve, N addresses at 2,000 an hour used
-// up the day's 2×10⁶ after 1,000/N hours, and every anonymous citizen was
-// refused until the window ended: 1,000 IPv4 addresses or IPv6 /64s (one
-// /54) did it in an hour and held it for the other 23 hours of every day; one
-// /56 (256 /64s) in 3.9 hours; one /48 in 55 seconds.
-//
-// Now the ceiling refills continuously, one evaluation every 43.2 ms, and its
-// last 20 % is the reserve. Once the main part is used up, as 842 addresses
-// at full rate do in an hour (75 in a day), anyone may still take from the
-// reserve within their allowance, 24 a day and 6 at once per address. While
-// any of the reserve is taken, the ceiling's whole refill goes to the
-// reserve, so the full-rate addresses get nothing more and a citizen making
-// a few checks from an address of their own is served from it. To deny that
-// citizen an attacker must hold the reserve full, taking the ceiling's whole
-// refill, 2×10⁶ a day, through allowances of 24 a day: 2×10⁶ / 24 = 83,334
-// addresses, for as long as the denial is to last. Filling the reserve in
-// the first place takes (400,000 + the 83,333 that come back while the
-// attacker's draws are spread over an hour, as they must be: each address
-// gets one more an hour) / 6 = 80,556 addresses; the reserve share is kept at
-// most (6 − 1) / 24 = 20.8 % so that filling it is never the cheaper part.
-// Between the two, the denial ends by itself after 24 h × (6N − 483,333) /
-// (2×10⁶ − 24N): an hour with 81,000 addresses, 6.5 hours with 82,000; below
-// 80,556 the citizen is never refused. When an attack stops, the citizen's 3
-// checks fit 3 × 43.2 ms later. For IPv6 a /48's allowance is 96 a day:
-// 20,834 /48s (each using 4 /64s in 2 /56s: 83,334 /64s in 41,667 /56s).
-// TestCeilingUnderAttack runs these attacks on the real Limiter with a fake
-// clock: 1,000 IPv4 addresses and one /54 for a day at full scale (the
-// citizen is always served; before, refused from the first hour on), and the
-// thresholds on a ceiling of 20,000 a day, where every count divides by 100
-// (served at 0.9 of the threshold, refused at it).
-//
-// Where this stops helping: one address and a CGNAT address look alike.
-// While an attack holds the main part used up, a CGNAT address shared by
-// hundreds of people gets the same 24 a day from the reserve as any other (a
-// carrier's /48 96), so its citizens are mostly refused until the attack
-// ends, where before everyone was. Excluding busy addresses from the reserve
-// would only make that worse, and a larger allowance for everyone lowers the
-// attacker's cost in proportion (48 a day: 41,667 addresses). 83,334
-// addresses are within reach of a rented residential proxy network, and the
-// holder of an IPv6 /32 has 65,536 /48s; against those only credentials
-// help (API keys, or unlinkable tokens some day), not counting addresses.
+// DefaultConfig: Evaluate 2000-H per address or IPv6 /64, Evaluate56
+// 4000-H, Evaluate48 8000-H, Bucket 3000-H, Listing 1000-H,
+// GlobalEvaluate 2000000-D with a GlobalReservePercent of 20 and
+// ReserveEvaluate 24-D (ReserveBurst 6) per address. Why these numbers, and
+// why the ceiling's reserve keeps it from being a kill switch (what an
+// attack would cost, tested by TestCeilingUnderAttack), is in
+// docs/design.md, "Rate limits".
 //
 // An API key's evaluations are limited by its own Rate (khabardar apikeys
 // create: default 10000-H) and not by the global ceiling: keys go to known
@@ -170,6 +97,13 @@
 //	                      and their IMEI, with a typo or two, HELP and URDU, sends
 //	                      about 6 messages; 10 leaves room. Each check costs the
 //	                      sender an SMS and a SIM: one number gets 240 guesses a day.
+//	AlertSubscribe 5-D    subscriptions (ALERT) per sender a day: as many as one
+//	                      may watch at once (khabardar.MaxWatches).
+//	AlertCode   3-H       website confirmation codes sent to one number: someone
+//	                      typing another's number cannot bomb it with SMS.
+//	AlertCodeIP 10-H      codes asked for by one anonymous client.
+//	AlertSend   600-M     alerts sent through one outbound gateway, 10 a second:
+//	                      what the operator pays for; with Redis, across replicas.
 //	SMSGateway  36000-H   all messages through one gateway: 10 a second, about
 //	                      what one long code or a small SMPP account carries. It
 //	                      bounds the reply SMS the operator pays for and the
@@ -210,6 +144,11 @@ const (
 
 	SMSSender  Class = "sms"         // SMS messages from one sender (Sender identities)
 	SMSGateway Class = "sms-gateway" // SMS messages through one gateway (Gateway identities)
+
+	AlertSubscribe Class = "alert-subscribe" // ALERT subscriptions by one sender (Sender identities)
+	AlertCode      Class = "alert-code"      // confirmation codes sent to one number (Sender identities)
+	AlertCodeIP    Class = "alert-code-ip"   // confirmation codes asked for by one anonymous client
+	AlertSend      Class = "alert-send"      // alerts sent through one outbound gateway (Gateway identities)
 )
 
 // Scopes name the limit a Decision comes from.
@@ -247,6 +186,10 @@ type Config struct {
 	ReserveBurst    int
 	SMSSender       string // SMS messages per sender
 	SMSGateway      string // SMS messages per gateway
+	AlertSubscribe  string // subscriptions (ALERT) per sender
+	AlertSend       string // alerts sent per outbound gateway: what the operator pays for
+	AlertCode       string // confirmation codes sent to one number
+	AlertCodeIP     string // confirmation codes asked for by one anonymous client
 	TrustedProxies  []netip.Prefix
 	Redis           redis.UniversalClient // nil: in-memory counters (one process); else shared by all replicas
 }
@@ -266,6 +209,10 @@ func DefaultConfig() Config {
 		ReserveBurst:         6,
 		SMSSender:            "10-H",
 		SMSGateway:           "36000-H",
+		AlertSubscribe:       "5-D",
+		AlertSend:            "600-M",
+		AlertCode:            "3-H",
+		AlertCodeIP:          "10-H",
 	}
 }
 
@@ -307,6 +254,10 @@ func New(cfg Config, ipKey *hashing.Keyed) (*Limiter, error) {
 		{"global evaluate", cfg.GlobalEvaluate, def.GlobalEvaluate, "", 0, false},
 		{"sms sender", cfg.SMSSender, def.SMSSender, SMSSender, 0, true},
 		{"sms gateway", cfg.SMSGateway, def.SMSGateway, SMSGateway, 0, true},
+		{"alert subscribe", cfg.AlertSubscribe, def.AlertSubscribe, AlertSubscribe, 0, true},
+		{"alert send", cfg.AlertSend, def.AlertSend, AlertSend, 0, true},
+		{"alert code", cfg.AlertCode, def.AlertCode, AlertCode, 0, true},
+		{"alert code per client", cfg.AlertCodeIP, def.AlertCodeIP, AlertCodeIP, 0, false},
 	} {
 		if r.set == "" {
 			r.set = r.def
@@ -573,7 +524,7 @@ func (l *Limiter) Take(ctx context.Context, c Class, id Identity, n int64) (Deci
 	}
 	if rate, ok := l.sms[c]; ok {
 		want := ScopeSender
-		if c == SMSGateway {
+		if c == SMSGateway || c == AlertSend {
 			want = ScopeGateway
 		}
 		if id.scope != want {

@@ -8,11 +8,16 @@
 // atomic; each bucket's two keys share the tag {<prefix>}.
 //
 //	khb:{m}:layout      string  the Layout as JSON, written by the first Init
+//	khb:{m}:format      string  the record format (internal/record), decimal,
+//	                            written with the layout; absent beside one: 1
+//	khb:{m}:migrating   string  a migration (migrate.go) began; its markers,
+//	khb:v:{<prefix>}    string  one per bucket upgraded, go once it ends
 //	khb:{m}:seq         string  counter of listing numbers; a number is never reused
 //	khb:{m}:ids         set     IDs of all listings
 //	khb:{m}:nums        hash    listing number (decimal) → listing ID
 //	khb:{m}:l:<id>      hash    meta: listing JSON without counts; num: its number;
-//	                            cnic, phone, imei: its counts by kind
+//	                            a field per kind, named as the kind (cnic, phone,
+//	                            imei, …): its count of that kind, 0 if absent
 //	khb:{m}:removing    set     numbers of removed listings whose records are
 //	                            still being swept from the buckets
 //	khb:{m}:ak:<id>     hash    an API key: name, hash (hex), rate, max_batch,
@@ -49,11 +54,8 @@
 //
 // # Memory
 //
-// With the default layout (16-bit buckets, 8-byte suffixes: 11-byte records)
-// a million random identifiers in one listing grow used_memory by about
-// 24 bytes each on Redis 7.0: 16 in the bucket strings (11 of records, the
-// rest key, object and allocator overhead shared by ~15 records), 5 in the
-// count hashes, the rest the main hash table (TestBig measures it).
+// About 24 bytes of used_memory per identifier with the default layout
+// (TestBig measures it; docs/benchmarks.md has the breakdown).
 package redisstore
 
 import (
@@ -72,6 +74,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
+	"github.com/khabardar/khabardar/internal/record"
 	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/redis/go-redis/v9"
 )
@@ -161,18 +164,23 @@ func (s *Store) Init(ctx context.Context, layout khabardar.Layout) error {
 	if err != nil {
 		return fail("init", err)
 	}
-	if err := s.rdb.SetNX(ctx, keyLayout, want, 0).Err(); err != nil {
+	// A new store gets its layout and format together (one slot, {m}); a
+	// store with a layout and no format was written in format 1.
+	if err := s.rdb.MSetNX(ctx, keyLayout, want, keyFormat, record.Format).Err(); err != nil {
 		return fail("init", err)
 	}
-	raw, err := s.rdb.Get(ctx, keyLayout).Bytes()
+	have, err := s.storedLayout(ctx)
 	if err != nil {
-		return fail("init", err)
-	}
-	var have khabardar.Layout
-	if err := json.Unmarshal(raw, &have); err != nil {
-		return fail("init: stored layout", err)
+		return err
 	}
 	if err := layout.CheckStored(have); err != nil {
+		return err
+	}
+	f, err := s.RecordFormat(ctx)
+	if err != nil {
+		return err
+	}
+	if err := record.CheckFormat(f); err != nil {
 		return err
 	}
 	// Saves a NOSCRIPT round trip on the first calls; one is handled anyway.
@@ -186,6 +194,19 @@ func (s *Store) Init(ctx context.Context, layout khabardar.Layout) error {
 	}
 	s.layout.Store(&layout)
 	return nil
+}
+
+// storedLayout reads the layout the store was bound to.
+func (s *Store) storedLayout(ctx context.Context) (khabardar.Layout, error) {
+	var have khabardar.Layout
+	raw, err := s.rdb.Get(ctx, keyLayout).Bytes()
+	if err != nil {
+		return have, fail("read the stored layout", err)
+	}
+	if err := json.Unmarshal(raw, &have); err != nil {
+		return have, fail("read the stored layout", err)
+	}
+	return have, nil
 }
 
 func (s *Store) getLayout() (khabardar.Layout, error) {
@@ -207,12 +228,12 @@ func (s *Store) PutListing(ctx context.Context, l *khabardar.Listing) error {
 	if err != nil {
 		return fail("put listing", err)
 	}
-	num, err := putScript.Run(ctx, s.rdb, []string{listingKey(l.ID), keyIDs, keyNums, keySeq}, l.ID, raw, khabardar.MaxListingNum).Int64()
+	num, err := putScript.Run(ctx, s.rdb, []string{listingKey(l.ID), keyIDs, keyNums, keySeq}, l.ID, raw, record.MaxListingNum).Int64()
 	if err != nil {
 		return fail("put listing", err)
 	}
 	if num < 0 {
-		return khabardar.Errorf(khabardar.EINTERNAL, "the store has used all %d listing numbers", khabardar.MaxListingNum)
+		return khabardar.Errorf(khabardar.EINTERNAL, "the store has used all %d listing numbers", record.MaxListingNum)
 	}
 	if num > 0 {
 		s.namesGen.Add(1) // a new number: let Bucket name it at once
@@ -222,7 +243,7 @@ func (s *Store) PutListing(ctx context.Context, l *khabardar.Listing) error {
 
 // Listing returns one listing with its counts.
 func (s *Store) Listing(ctx context.Context, id string) (*khabardar.Listing, error) {
-	vals, err := s.rdb.HMGet(ctx, listingKey(id), "meta", "cnic", "phone", "imei").Result()
+	vals, err := s.rdb.HMGet(ctx, listingKey(id), listingFields...).Result()
 	if err != nil {
 		return nil, fail("listing", err)
 	}
@@ -236,7 +257,17 @@ func (s *Store) Listing(ctx context.Context, id string) (*khabardar.Listing, err
 	return l, nil
 }
 
-// decodeListing builds a listing from HMGET meta cnic phone imei; nil if the
+// listingFields are the fields of a listing's hash that Listing reads: its
+// metadata, then its count of each kind, in a field named as the kind.
+var listingFields = func() []string {
+	f := []string{"meta"}
+	for _, k := range identifier.Kinds {
+		f = append(f, k.String())
+	}
+	return f
+}()
+
+// decodeListing builds a listing from HMGET listingFields; nil if the
 // listing does not exist.
 func decodeListing(vals []any) (*khabardar.Listing, error) {
 	meta, ok := vals[0].(string)
@@ -279,7 +310,7 @@ func (s *Store) Listings(ctx context.Context) ([]*khabardar.Listing, error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.HMGet(ctx, listingKey(id), "meta", "cnic", "phone", "imei")
+		cmds[i] = pipe.HMGet(ctx, listingKey(id), listingFields...)
 	}
 	if len(ids) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
@@ -308,7 +339,7 @@ func (s *Store) number(ctx context.Context, op, id string) (uint32, error) {
 	if err != nil {
 		return 0, fail(op, err)
 	}
-	if n == 0 || n > khabardar.MaxListingNum {
+	if n == 0 || n > record.MaxListingNum {
 		return 0, fail(op, fmt.Errorf("listing number %d out of range", n))
 	}
 	return uint32(n), nil
@@ -319,18 +350,18 @@ func (s *Store) number(ctx context.Context, op, id string) (uint32, error) {
 func refs(num uint32) []string {
 	out := make([]string, len(identifier.Kinds))
 	for i, k := range identifier.Kinds {
-		out[i] = refField(khabardar.MakeRef(num, k))
+		out[i] = refField(record.MakeRef(num, k))
 	}
 	return out
 }
 
-func refField(r khabardar.Ref) string { return string([]byte{byte(r >> 16), byte(r >> 8), byte(r)}) }
+func refField(r record.Ref) string { return string([]byte{byte(r >> 16), byte(r >> 8), byte(r)}) }
 
-func fieldRef(f string) khabardar.Ref {
+func fieldRef(f string) record.Ref {
 	if len(f) != khabardar.RefBytes {
 		return 0
 	}
-	return khabardar.Ref(uint32(f[0])<<16 | uint32(f[1])<<8 | uint32(f[2]))
+	return record.Ref(uint32(f[0])<<16 | uint32(f[1])<<8 | uint32(f[2]))
 }
 
 // AddExposures records the batch under the listing.
@@ -351,13 +382,13 @@ func (s *Store) AddExposures(ctx context.Context, listingID string, batch []khab
 	size := layout.RecordSize()
 	byPrefix := map[string][]byte{}
 	for _, e := range batch {
-		byPrefix[e.Prefix] = khabardar.AppendRecord(byPrefix[e.Prefix], e.Suffix, khabardar.MakeRef(num, e.Kind))
+		byPrefix[e.Prefix] = record.Append(byPrefix[e.Prefix], e.Suffix, record.MakeRef(num, e.Kind))
 	}
 	calls := make([]call, 0, len(byPrefix))
 	for p, recs := range byPrefix {
 		calls = append(calls, call{
 			keys: []string{bucketKey(p), countKey(p)},
-			args: []any{size, khabardar.SortRecords(recs, size)},
+			args: []any{size, record.Sort(recs, size)},
 		})
 	}
 	if testHookBeforeBuckets != nil {
@@ -428,7 +459,11 @@ func addedCounts(reply any) (khabardar.Counts, error) {
 // saveCounts adds (mode "incr") or sets (mode "set") the listing's counts,
 // if it still has number num; false if it does not.
 func (s *Store) saveCounts(ctx context.Context, id string, num uint32, mode string, c khabardar.Counts) (bool, error) {
-	ok, err := countsScript.Run(ctx, s.rdb, []string{listingKey(id)}, num, mode, c.CNIC, c.Phone, c.IMEI).Int64()
+	args := []any{num, mode}
+	for _, k := range identifier.Kinds {
+		args = append(args, k.String(), c[k])
+	}
+	ok, err := countsScript.Run(ctx, s.rdb, []string{listingKey(id)}, args...).Int64()
 	return ok == 1, err
 }
 
@@ -625,7 +660,7 @@ func (s *Store) sweep(ctx context.Context, layout khabardar.Layout, pending []st
 	var fields []string
 	for _, p := range pending {
 		n, err := strconv.ParseUint(p, 10, 32)
-		if err != nil || n > khabardar.MaxListingNum {
+		if err != nil || n > record.MaxListingNum {
 			return fmt.Errorf("removing listing number %q", p)
 		}
 		fields = append(fields, refs(uint32(n))...)
@@ -674,14 +709,14 @@ func (s *Store) Bucket(ctx context.Context, prefix string) ([]khabardar.Entry, e
 		return nil, err
 	}
 	for i := 0; i+size <= len(val); i += size {
-		if _, ok := names.ids[khabardar.RecordRef(val[i:i+size]).Listing()]; !ok {
+		if _, ok := names.ids[record.RefAt(val[i:i+size]).Listing()]; !ok {
 			if names, err = s.nameMap(ctx, true); err != nil {
 				return nil, err
 			}
 			break
 		}
 	}
-	return khabardar.Entries(val, size, func(num uint32) (string, bool) {
+	return record.Entries(val, size, func(num uint32) (string, bool) {
 		id, ok := names.ids[num]
 		return id, ok
 	}), nil

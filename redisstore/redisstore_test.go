@@ -13,6 +13,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
+	"github.com/khabardar/khabardar/internal/record"
 	"github.com/khabardar/khabardar/internal/redistest"
 	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/khabardar/khabardar/storetest"
@@ -112,7 +113,7 @@ func TestIsolation(t *testing.T) {
 	if got, err := b.Listings(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("the other store has listings %v (%v)", got, err)
 	}
-	if d := redistest.Dump(t, bURL); len(d) != 2 || d[keyLayout] == nil || d[keyPrefsExpire] == nil {
+	if d := redistest.Dump(t, bURL); len(d) != 3 || d[keyLayout] == nil || d[keyFormat] == nil || d[keyPrefsExpire] == nil {
 		t.Fatalf("the other keyspace holds %d keys", len(d))
 	}
 }
@@ -135,7 +136,7 @@ func TestKeys(t *testing.T) {
 			t.Errorf("key %q lacks the khb: prefix", k)
 		}
 	}
-	ref := refField(khabardar.MakeRef(1, identifier.Phone))
+	ref := refField(record.MakeRef(1, identifier.Phone))
 	if got, want := d["khb:b:{beef}"], append(bytes.Clone(e.Suffix), ref...); !bytes.Equal(got, want) {
 		t.Errorf("bucket value %x, want %x", got, want)
 	}
@@ -157,7 +158,7 @@ func TestFindPath(t *testing.T) {
 	if err := s.PutListing(ctx, storetest.NewListing("l1")); err != nil { // number 1
 		t.Fatal(err)
 	}
-	ref := refField(khabardar.MakeRef(1, identifier.CNIC))
+	ref := refField(record.MakeRef(1, identifier.CNIC))
 	a := []byte("aaaaaaaa")
 	b := append([]byte("xyz"), ref...)
 	b = append(b, "bb"...) // b[3:6] is the Ref
@@ -171,11 +172,11 @@ func TestFindPath(t *testing.T) {
 	for i := 0; i < 3*findMax; i++ {
 		big = append(big, storetest.Exposure("0f0f", i, identifier.CNIC))
 	}
-	if got, err := s.AddExposures(ctx, "l1", big); err != nil || got.CNIC != int64(len(big)) {
+	if got, err := s.AddExposures(ctx, "l1", big); err != nil || got[identifier.CNIC] != int64(len(big)) {
 		t.Fatalf("added %+v (%v), want %d", got, err, len(big))
 	}
 	got, err := s.AddExposures(ctx, "l1", []khabardar.Exposure{exp(rec[:8]), exp(a), storetest.Exposure("0f0f", 5, identifier.CNIC)})
-	if err != nil || got.CNIC != 1 {
+	if err != nil || got[identifier.CNIC] != 1 {
 		t.Fatalf("added %+v (%v), want only the misaligned one", got, err)
 	}
 	entries, err := s.Bucket(ctx, "0f0f")
@@ -198,7 +199,7 @@ func TestNoScript(t *testing.T) {
 	if err := rawClient(t, u).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.AddExposures(ctx, "l1", storetest.RandomExposures(3000, identifier.IMEI)); err != nil || got.IMEI != 3000 {
+	if got, err := s.AddExposures(ctx, "l1", storetest.RandomExposures(3000, identifier.IMEI)); err != nil || got[identifier.IMEI] != 3000 {
 		t.Fatalf("added %+v (%v)", got, err)
 	}
 }
@@ -214,7 +215,7 @@ func TestRecountRepairs(t *testing.T) {
 	s.AddExposures(ctx, "l1", storetest.RandomExposures(700, identifier.Phone))
 	s.AddExposures(ctx, "l1", storetest.RandomExposures(300, identifier.CNIC))
 	rawClient(t, u).HSet(ctx, listingKey("l1"), "phone", 5, "cnic", 0)
-	if got, err := s.Recount(ctx, "l1"); err != nil || got != (khabardar.Counts{Phone: 700, CNIC: 300}) {
+	if got, err := s.Recount(ctx, "l1"); err != nil || got != (khabardar.Counts{identifier.Phone: 700, identifier.CNIC: 300}) {
 		t.Fatalf("Recount = %+v (%v)", got, err)
 	}
 }
@@ -259,7 +260,7 @@ func countRecords(t *testing.T, u string, num uint32) int {
 			continue
 		}
 		for i := 0; i+size <= len(v); i += size {
-			if khabardar.RecordRef(v[i:i+size]).Listing() == num {
+			if record.RefAt(v[i:i+size]).Listing() == num {
 				n++
 			}
 		}
@@ -350,8 +351,8 @@ func TestBig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.CNIC < batch-5 { // random 10-byte collisions are vanishingly rare
-			t.Fatalf("added %d of %d", got.CNIC, batch)
+		if got[identifier.CNIC] < batch-5 { // random 10-byte collisions are vanishingly rare
+			t.Fatalf("added %d of %d", got[identifier.CNIC], batch)
 		}
 	}
 	grown := redistest.UsedMemory(t, u) - before
@@ -360,7 +361,7 @@ func TestBig(t *testing.T) {
 
 	start := time.Now()
 	c, err := s.Recount(ctx, "big")
-	if err != nil || c.CNIC < total-100 {
+	if err != nil || c[identifier.CNIC] < total-100 {
 		t.Fatalf("Recount = %+v (%v)", c, err)
 	}
 	t.Logf("Recount took %v", time.Since(start).Round(time.Millisecond))

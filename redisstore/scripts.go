@@ -110,7 +110,7 @@ if redis.call('HEXISTS', KEYS[1], 'num') == 1 then
 end
 local num = redis.call('INCR', KEYS[4])
 if num > tonumber(ARGV[3]) then return -1 end
-redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'num', num, 'cnic', 0, 'phone', 0, 'imei', 0)
+redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'num', num)
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], num, ARGV[1])
 return num
@@ -129,20 +129,21 @@ redis.call('SADD', KEYS[4], num)
 return tonumber(num)
 `)
 
-// countsScript adds ARGV[3..5] to (ARGV[2] == 'incr') or sets them as
-// (otherwise) the cnic, phone and imei counts of listing KEYS[1], if it still
-// has number ARGV[1]. It returns 1, or 0 if the listing was removed (and
-// perhaps re-created) meanwhile, so no count is written to a dead listing.
+// countsScript adds (ARGV[2] == 'incr') or sets (otherwise) the counts of
+// listing KEYS[1], given as field, count pairs in ARGV[3..] (a field per
+// kind, named as the kind: countArgs), if it still has number ARGV[1]. It
+// returns 1, or 0 if the listing was removed (and perhaps re-created)
+// meanwhile, so no count is written to a dead listing. A missing field
+// counts 0, so a kind added later needs no migration of listings.
 var countsScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'num') ~= ARGV[1] then return 0 end
-if ARGV[2] == 'incr' then
-  redis.call('HINCRBY', KEYS[1], 'cnic', ARGV[3])
-  redis.call('HINCRBY', KEYS[1], 'phone', ARGV[4])
-  redis.call('HINCRBY', KEYS[1], 'imei', ARGV[5])
-else
-  redis.call('HSET', KEYS[1], 'cnic', ARGV[3], 'phone', ARGV[4], 'imei', ARGV[5])
+local op = 'HSET'
+if ARGV[2] == 'incr' then op = 'HINCRBY' end
+for i = 3, #ARGV, 2 do
+  redis.call(op, KEYS[1], ARGV[i], ARGV[i + 1])
 end
 return 1
 `)
 
-var allScripts = []*redis.Script{addScript, dropScript, putScript, removeScript, countsScript, putAPIKeyScript, revokeAPIKeyScript}
+var allScripts = []*redis.Script{addScript, dropScript, putScript, removeScript, countsScript, putAPIKeyScript, revokeAPIKeyScript,
+	watchScript, indexAddScript, indexDelScript, enqueueScript, claimScript, retryScript, unsubscribeScript, checkCodeScript}

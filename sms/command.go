@@ -35,9 +35,17 @@ const (
 	// Invalid: a value that does not parse; Command.Kind and Command.Reason
 	// say why, never the value.
 	Invalid
+	// Subscribe: ALERT, KHABAR; watch Command.ID for new listings, or the
+	// sender's own number if it is zero (ALERT, ALERT ME).
+	Subscribe
+	// Unsubscribe: STOP, BAND; end every alert and forget the sender.
+	Unsubscribe
+	// ListAlerts: ALERTS, LIST; how many watches the sender has.
+	ListAlerts
 )
 
-var actionNames = [...]string{"unknown", "check", "check_sender", "phone", "help", "language", "invalid"}
+var actionNames = [...]string{"unknown", "check", "check_sender", "phone", "help", "language", "invalid",
+	"subscribe", "unsubscribe", "list_alerts"}
 
 // String returns the action's name, fit for logs and metrics.
 func (a Action) String() string {
@@ -91,11 +99,61 @@ func Parse(body string) Command {
 	if strings.TrimFunc(body, isBlank) == "" {
 		return Command{Action: CheckSender}
 	}
+	// A kind whose values hold letters is found by its own pattern: the
+	// digit runs below would take its letters for words.
+	for _, k := range identifier.Kinds {
+		if loc := identifier.FindIndex(k, body); loc != nil {
+			if id, err := identifier.Parse(k, identifier.Raw(body[loc[0]:loc[1]])); err == nil {
+				return alertValue(commandFor(id), words(body[:loc[0]]))
+			}
+		}
+	}
 	i := valueStart(body)
 	if i < 0 {
-		return parseWords(words(body))
+		return alertWords(parseWords(words(body)), words(body))
 	}
-	return parseValue(kindOf(words(body[:i])), body[i:])
+	return alertValue(parseValue(kindOf(words(body[:i])), body[i:]), words(body[:i]))
+}
+
+// alertWords turns a message without a value into an alert command when its
+// first word asks for one: STOP, ALERTS, or ALERT (the sender's own number:
+// ALERT, ALERT ME, KHABAR MERA NUMBER).
+func alertWords(cmd Command, ws []string) Command {
+	if len(ws) == 0 {
+		return cmd
+	}
+	switch lookup(ws[0]) {
+	case wStop:
+		return Command{Action: Unsubscribe}
+	case wList:
+		return Command{Action: ListAlerts}
+	case wAlert:
+		for _, w := range ws[1:] {
+			if c := lookup(w); c != wSender && c != wPhone && c != wFiller && c != wAlert {
+				if k := kindOfClass(c); k != identifier.Unknown {
+					// ALERT CNIC with no value: say what to send.
+					return Command{Action: Invalid, Kind: k, Reason: identifier.ReasonEmpty}
+				}
+				return cmd
+			}
+		}
+		return Command{Action: Subscribe}
+	}
+	return cmd
+}
+
+// alertValue turns a check into a subscription when the words before the
+// value start with ALERT: ALERT 35202-…, ALERT IMEI 35…; a number other than
+// the sender's own cannot be watched, as it cannot be checked.
+func alertValue(cmd Command, before []string) Command {
+	if len(before) == 0 || lookup(before[0]) != wAlert {
+		return cmd
+	}
+	switch cmd.Action {
+	case Check, Phone:
+		return Command{Action: Subscribe, ID: cmd.ID}
+	}
+	return cmd
 }
 
 // Word classes.
@@ -105,13 +163,27 @@ const (
 	wOther   class = iota
 	wFiller        // check, please, hai
 	wSender        // me, mera, my
-	wPhone         // number, mobile, sim
-	wCNIC          // cnic, shanakhti
-	wIMEI          // imei
 	wHelp          // help, madad
 	wUrdu          // urdu
 	wEnglish       // english, eng
+	wAlert         // alert, khabar: subscribe
+	wStop          // stop, band: unsubscribe
+	wList          // alerts, list: count the watches
+	// wKind + k: a word that names kind k (identifier.Info.SMSWords):
+	// "cnic", "imei", "number" (a phone).
+	wKind
 )
+
+// wPhone is the class of the words that name a phone number.
+const wPhone = wKind + class(identifier.Phone)
+
+// kindOfClass returns the kind a word of class c names, Unknown if none.
+func kindOfClass(c class) identifier.Kind {
+	if c < wKind {
+		return identifier.Unknown
+	}
+	return identifier.Kind(c - wKind)
+}
 
 // vocabulary maps lower-case words, Urdu letters normalised (see words), to
 // their class.
@@ -122,15 +194,21 @@ var vocabulary = func() map[string]class {
 			"no num the of for sms send bhejo " +
 			"چیک کریں کرو کر دیں ہے کا کی کے کو میں براہ کرم مہربانی",
 		wSender:  "me mera meraa meri mira my mine apna apni میرا میری اپنا اپنی",
-		wPhone:   "number nmbr nambar numbr nomber mobile mob phone fone cell sim نمبر موبائل فون سم",
-		wCNIC:    "cnic nic id idcard card shanakhti shanakhati shanaakhti شناختی کارڈ",
-		wIMEI:    "imei imie emei",
 		wHelp:    "help madad maddad mdd info menu مدد",
 		wUrdu:    "urdu urdo urdoo ordu ur اردو",
 		wEnglish: "english eng en angrezi angraizi angrazi inglish انگریزی انگلش",
+		wAlert:   "alert alrt notify khabar batana btana bataye batayen اطلاع خبر بتائیں",
+		wStop:    "stop band bnd unsubscribe cancel khatam بند ختم",
+		wList:    "alerts list alertlist فہرست",
 	} {
 		for _, w := range strings.Fields(ws) {
 			m[w] = c
+		}
+	}
+	for _, k := range identifier.Kinds {
+		in, _ := identifier.InfoOf(k)
+		for _, w := range in.SMSWords {
+			m[w] = wKind + class(k)
 		}
 	}
 	return m
@@ -171,9 +249,14 @@ func lookup(w string) class {
 
 // parseWords reads a message without a value.
 func parseWords(ws []string) Command {
-	var has [wEnglish + 1]bool
+	var has [wKind + identifier.MaxKinds]bool
+	named := identifier.Unknown // a kind other than phone, named without a value
 	for _, w := range ws {
-		has[lookup(w)] = true
+		c := lookup(w)
+		has[c] = true
+		if k := kindOfClass(c); k != identifier.Unknown && k != identifier.Phone {
+			named = k
+		}
 	}
 	switch {
 	case has[wOther]:
@@ -186,10 +269,8 @@ func parseWords(ws []string) Command {
 		return Command{Action: Language, Lang: khabardar.LangEnglish}
 	case has[wHelp]:
 		return Command{Action: Help}
-	case has[wCNIC]:
-		return Command{Action: Invalid, Kind: identifier.CNIC, Reason: identifier.ReasonEmpty}
-	case has[wIMEI]:
-		return Command{Action: Invalid, Kind: identifier.IMEI, Reason: identifier.ReasonEmpty}
+	case named != identifier.Unknown:
+		return Command{Action: Invalid, Kind: named, Reason: identifier.ReasonEmpty}
 	case has[wSender] || has[wPhone]:
 		return Command{Action: CheckSender}
 	}
@@ -199,18 +280,17 @@ func parseWords(ws []string) Command {
 	return Command{Action: Unknown} // only filler, such as "check"
 }
 
-// kindOf returns the kind named by the words before a value: a CNIC or IMEI
-// keyword wins over a phone one ("cnic no", "my imei"), Unknown if none.
+// kindOf returns the kind named by the words before a value: any other
+// kind's keyword wins over a phone one, which is also a word for "number"
+// ("cnic no", "my imei"); Unknown if none.
 func kindOf(ws []string) identifier.Kind {
 	k := identifier.Unknown
 	for _, w := range ws {
-		switch lookup(w) {
-		case wCNIC:
-			return identifier.CNIC
-		case wIMEI:
-			return identifier.IMEI
-		case wSender, wPhone:
+		switch c := lookup(w); {
+		case c == wSender || c == wPhone:
 			k = identifier.Phone
+		case kindOfClass(c) != identifier.Unknown:
+			return kindOfClass(c)
 		}
 	}
 	return k

@@ -28,6 +28,7 @@ func mustParse(t testing.TB, k identifier.Kind, raw string) identifier.ID {
 func TestParse(t *testing.T) {
 	cnic := Command{Action: Check, ID: mustParse(t, identifier.CNIC, testCNIC)}
 	imei := Command{Action: Check, ID: mustParse(t, identifier.IMEI, testIMEI)}
+	passport := Command{Action: Check, ID: mustParse(t, identifier.Passport, "AB1234567")}
 	phone := Command{Action: Phone, ID: mustParse(t, identifier.Phone, testPhone)}
 	mine := Command{Action: CheckSender}
 	help := Command{Action: Help}
@@ -130,6 +131,26 @@ func TestParse(t *testing.T) {
 		{"cnic starting with 0", "CNIC 05202-1234567-1", invalid(identifier.CNIC, identifier.ReasonCNICRegion)},
 		{"cnic with a letter", "CNIC 35202-12345x7-1", invalid(identifier.CNIC, identifier.ReasonBadCharacter)},
 		{"imei check digit", "IMEI 352099001761482", invalid(identifier.IMEI, identifier.ReasonCheckDigit)},
+		{"passport", "PASSPORT AB1234567", passport},
+		{"passport lower case with dash", "passport ab-1234567 please", passport},
+		{"passport alone", "AB1234567", passport},
+		{"passport in Urdu words", "پاسپورٹ AB 1234567 چیک کریں", passport},
+		{"passport keyword alone", "PASSPORT", invalid(identifier.Passport, identifier.ReasonEmpty)},
+		{"passport too short", "PASSPORT AB12345", invalid(identifier.Passport, identifier.ReasonLength)},
+		{"alert", "ALERT", Command{Action: Subscribe}},
+		{"alert me", "alert me", Command{Action: Subscribe}},
+		{"khabar mera number", "Khabar mera number", Command{Action: Subscribe}},
+		{"alert a CNIC", "ALERT " + testCNIC, Command{Action: Subscribe, ID: cnic.ID}},
+		{"alert an IMEI", "alert imei " + testIMEI, Command{Action: Subscribe, ID: imei.ID}},
+		{"alert a passport", "ALERT PASSPORT AB1234567", Command{Action: Subscribe, ID: passport.ID}},
+		{"alert a number", "khabar " + testPhone, Command{Action: Subscribe, ID: phone.ID}},
+		{"alert cnic without one", "ALERT CNIC", invalid(identifier.CNIC, identifier.ReasonEmpty)},
+		{"alert a bad CNIC", "ALERT 05202-1234567-1", invalid(identifier.CNIC, identifier.ReasonCNICRegion)},
+		{"stop", "STOP", Command{Action: Unsubscribe}},
+		{"band", "band", Command{Action: Unsubscribe}},
+		{"band in Urdu", "بند", Command{Action: Unsubscribe}},
+		{"alerts", "ALERTS", Command{Action: ListAlerts}},
+		{"list", "list", Command{Action: ListAlerts}},
 		{"bare imei check digit", "352099001761482", invalid(identifier.IMEI, identifier.ReasonCheckDigit)},
 		{"imei too short", "IMEI 35209900176", invalid(identifier.IMEI, identifier.ReasonLength)},
 		{"ambiguous 13 digits", "9203001234567", invalid(identifier.Unknown, identifier.ReasonAmbiguous)},
@@ -140,6 +161,8 @@ func TestParse(t *testing.T) {
 		{"a cnic and a number", testCNIC + " aur " + testPhone, invalid(identifier.Unknown, ReasonSeveral)},
 		{"foreign number", "+1 415 555 2671", invalid(identifier.Phone, identifier.ReasonNotPakistani)},
 		{"landline after number", "number 042-35761234", invalid(identifier.Phone, identifier.ReasonNotMobile)},
+		{"bare landline", "042-1234567", invalid(identifier.Phone, identifier.ReasonNotMobile)},
+		{"bare 8-digit landline", "042 35761234", invalid(identifier.Phone, identifier.ReasonNotMobile)},
 		{"short number after mera number", "mera number 0300-123456", invalid(identifier.Phone, identifier.ReasonLength)},
 	}
 	for _, tt := range tests {

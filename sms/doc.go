@@ -1,8 +1,18 @@
 // Package sms answers checks sent by SMS, for people on feature phones who
 // already text their CNIC to 668 and their IMEI to 8484. It is the
-// framework-free core: the HTTP webhooks (Twilio, a Kannel-style
-// sms-service) and the sms-sim command only move a Message in and a Reply
-// out.
+// framework-free core: the HTTP webhooks and the sms-sim command only move
+// a Message in and a Reply out.
+//
+// # Gateways
+//
+// Each SMS gateway is a Gateway (gateway.go), one file each: Twilio
+// (twilio.go) and a Kannel-style sms-service (kannel.go). It holds its own
+// secrets and knows its wire format, how to authenticate a Request, decode
+// it into a Message and its message ID, and render a Reply, with no HTTP
+// framework: package api builds the Request and mounts every configured
+// gateway at /v1/sms/{Name} with one handler, so that the order of the
+// checks below is the same for all. A gateway that can also send on its own
+// (alerts) implements Sender.
 //
 // # One message
 //

@@ -136,3 +136,19 @@ func wantCode(t testing.TB, what string, err error, code string) {
 		t.Fatalf("%s: error code %q (%v), want %q", what, got, err, code)
 	}
 }
+
+// notFound is the reply in t to an identifier of kind k in none of the
+// store's listings as they are now: the empty-catalogue reply if none can
+// answer "found".
+func (e *env) notFound(t *texts, k identifier.Kind) string {
+	e.t.Helper()
+	ls, err := e.store.Listings(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cat := khabardar.Summarize(ls)
+	if cat.Empty() {
+		return t.noListings(SiteAddress(testSite))
+	}
+	return t.notFoundText(k, cat, SiteAddress(testSite))
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/boltstore"
+	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/internal/redistest"
 	"github.com/khabardar/khabardar/redisstore"
 )
@@ -24,7 +25,7 @@ func testLanguage(t *testing.T, e *env, restart func() *env) {
 		{"urdu letters, no choice made: urdu", a, "مدد", "ur", urdu.help(site)},
 		{"switch to urdu", a, "URDU", "ur", urdu.switched},
 		{"remembered", a, "help", "ur", urdu.help(site)},
-		{"remembered for a check", a, cnicClean, "ur", urdu.notFound("", site)},
+		{"remembered for a check", a, cnicClean, "ur", e.notFound(&urdu, identifier.CNIC)},
 		{"the sender written nationally is the same sender", "0321-7654321", "HELP", "ur", urdu.help(site)},
 		{"another sender is unaffected", b, "HELP", "en", english.help(site)},
 		{"switch back with ENG", a, "eng", "en", english.switched},

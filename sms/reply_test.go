@@ -26,7 +26,17 @@ func allReplies(t *texts, site string) map[string]string {
 		"other phone":   t.otherPhone,
 		"not mobile":    t.notMobile,
 		"unavailable":   t.unavailable,
+		"no listings":   t.noListings(site),
 		"limited 23:59": t.limited(clock(time.Date(2025, 12, 31, 18, 58, 1, 0, time.UTC))),
+		"alert limit":   t.alertLimit(khabardar.MaxWatches),
+		"alert count 1": t.alertCount(1),
+		"alert count 5": t.alertCount(khabardar.MaxWatches),
+		"stopped":       t.stopped,
+		"no alerts":     t.noAlerts,
+		"alerts off":    t.alertsOff,
+		"alert mobile":  t.alertNeedsMobile,
+		"alert daily":   t.alertDaily,
+		"code":          t.code("123456"),
 	}
 	for _, k := range identifier.Kinds {
 		for _, n := range []int{1, 9, 99, 100, 12345} {
@@ -34,9 +44,16 @@ func allReplies(t *texts, site string) map[string]string {
 				out[fmt.Sprintf("found %s %d %s", k, n, c)] = t.foundText(k, n, c, site)
 			}
 		}
-		out["not found "+k.String()] = t.notFound(t.kinds[k], site)
+		for _, n := range []int{1, 9, 99, 100, 12345} {
+			longest := khabardar.Catalogue{Listings: n, NewestAdded: khabardar.Date{Time: time.Date(2026, 12, 30, 0, 0, 0, 0, time.UTC)}}
+			out[fmt.Sprintf("not found %s %d", k, n)] = t.notFoundText(k, longest, site)
+		}
 		for _, r := range append(identifier.Reasons, ReasonSeveral) {
 			out[fmt.Sprintf("invalid %s %s", k, r)] = t.invalidText(k, r, site)
+		}
+		out["subscribed "+k.String()] = t.subscribed(t.kinds[k])
+		for _, c := range CategoryRank {
+			out[fmt.Sprintf("alert %s %s", k, c)] = t.alert(t.kinds[k], t.categories[c], site)
 		}
 	}
 	for _, r := range append(identifier.Reasons, ReasonSeveral) {
@@ -105,6 +122,21 @@ func TestRepliesPrint(t *testing.T) {
 				seen[text] = true
 				u, _ := Length(text)
 				t.Logf("%s %-40s %3d  %s", lang, n, u, text)
+			}
+		}
+	}
+}
+
+// TestEveryKindHasTexts: a kind added to identifier's table must come with
+// its words in every reply language, or SMS users would get a blank.
+func TestEveryKindHasTexts(t *testing.T) {
+	for lang, tx := range languages {
+		for _, k := range identifier.Kinds {
+			if tx.kinds[k] == "" {
+				t.Errorf("%s: no name for kind %s", lang, k)
+			}
+			if k != identifier.Phone && tx.invalid[k][""] == "" {
+				t.Errorf("%s: no reply for an invalid %s", lang, k)
 			}
 		}
 	}

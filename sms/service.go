@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/alerts"
 	"github.com/khabardar/khabardar/hashing"
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/ratelimit"
@@ -58,6 +59,12 @@ type Config struct {
 	SiteURL string
 	Log     *slog.Logger     // default slog.Default()
 	Now     func() time.Time // default time.Now
+
+	// Alerts keeps subscriptions (ALERT, STOP, ALERTS) and Sealer seals
+	// subscribers' numbers; both nil: alerts are off, and ALERT says so.
+	Alerts     khabardar.AlertStore
+	Sealer     *alerts.Sealer
+	MaxWatches int // per subscriber; default khabardar.MaxWatches
 }
 
 // Message is one SMS as a gateway delivers it.
@@ -65,6 +72,9 @@ type Message struct {
 	Gateway string // which webhook it came through, e.g. "twilio", "kannel": ratelimit.ValidGatewayName
 	From    string // the sender's number as the gateway writes it: +923001234567, 923001234567, 03001234567
 	Body    string
+	// WhatsApp says the message came by WhatsApp (the Cloud API, or
+	// Twilio's WhatsApp sender): replies need not fit an SMS segment.
+	WhatsApp bool
 }
 
 // Reply is the answer to send back, one SMS segment long.
@@ -89,6 +99,10 @@ type Service struct {
 	site    string // as shown
 	log     *slog.Logger
 	now     func() time.Time
+
+	alerts     khabardar.AlertStore // nil: alerts are off
+	sealer     *alerts.Sealer
+	maxWatches int
 }
 
 // New checks cfg and returns a Service, or an EINVALID error naming the
@@ -137,7 +151,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if (cfg.Alerts == nil) != (cfg.Sealer == nil) {
+		return bad("alerts need both a store and a sealer")
+	}
+	if cfg.MaxWatches == 0 {
+		cfg.MaxWatches = khabardar.MaxWatches
+	}
 	return &Service{
+		alerts: cfg.Alerts, sealer: cfg.Sealer, maxWatches: cfg.MaxWatches,
 		store: cfg.Store, prefs: cfg.Prefs, retain: cfg.PrefRetention, seen: cfg.Seen,
 		key: cfg.Key, sender: cfg.Key.Keyed(SenderPurpose), message: cfg.Key.Keyed(MessagePurpose),
 		layout: cfg.Layout, limiter: cfg.Limiter, site: site, log: cfg.Log, now: cfg.Now,
@@ -294,6 +315,15 @@ func (h *handling) run(ctx context.Context, from string) (Reply, error) {
 	case Invalid:
 		h.kind = cmd.Kind
 		return h.text("invalid_"+string(cmd.Reason), t.invalidText(cmd.Kind, cmd.Reason, s.site)), nil
+	case Subscribe:
+		return h.subscribe(ctx, cmd.ID, own, ownErr)
+	case Unsubscribe:
+		return h.unsubscribe(ctx)
+	case ListAlerts:
+		return h.listAlerts(ctx)
+	}
+	if h.m.WhatsApp {
+		return h.text("help", t.helpLong(s.site)), nil // room for every command
 	}
 	return h.text("help", t.help(s.site)), nil // Help, and Unknown: what to send
 }
@@ -307,6 +337,16 @@ func (h *handling) check(ctx context.Context, id identifier.ID) (Reply, error) {
 	if err != nil {
 		return h.fail(khabardar.EINTERNAL, "hashing the identifier", err)
 	}
+	// The catalogue first: with no listing loaded, "not found" would be
+	// false comfort.
+	listings, err := s.store.Listings(ctx)
+	if err != nil {
+		return h.unavailable("reading the listings", err)
+	}
+	cat := khabardar.Summarize(listings)
+	if cat.Empty() {
+		return h.text("no_listings", t.noListings(s.site)), nil
+	}
 	entries, err := s.store.Bucket(ctx, x.Prefix)
 	if err != nil {
 		return h.unavailable("reading the bucket", err)
@@ -315,13 +355,10 @@ func (h *handling) check(ctx context.Context, id identifier.ID) (Reply, error) {
 		return bytes.Compare(e.Suffix, suffix)
 	})
 	if !ok {
-		return h.text("not_found", t.notFound(t.kinds[id.Kind()], s.site)), nil
-	}
-	listings, err := s.store.Listings(ctx)
-	if err != nil {
-		return h.unavailable("reading the listings", err)
+		return h.text("not_found", t.notFoundText(id.Kind(), cat, s.site)), nil
 	}
 	n, categories := 0, map[string]bool{}
+	var found []*khabardar.Listing
 	for _, l := range listings {
 		// A listing the entry names but the catalogue no longer has is
 		// being removed, and a fabricated one is no evidence of a sale:
@@ -330,12 +367,18 @@ func (h *handling) check(ctx context.Context, id identifier.ID) (Reply, error) {
 			continue
 		}
 		n++
+		found = append(found, l)
 		for _, c := range l.Categories {
 			categories[c.Category] = true
 		}
 	}
 	if n == 0 {
-		return h.text("not_found", t.notFound(t.kinds[id.Kind()], s.site)), nil
+		return h.text("not_found", t.notFoundText(id.Kind(), cat, s.site)), nil
+	}
+	if h.m.WhatsApp {
+		// No segment to fit: the listings, what they sell and for how
+		// much, and what to do.
+		return h.text("found", t.foundLong(id.Kind(), found, s.site)), nil
 	}
 	return h.text("found", t.foundText(id.Kind(), n, topCategory(categories), s.site)), nil
 }
@@ -428,4 +471,79 @@ func defaultLanguage(body string) string {
 		return khabardar.LangUrdu
 	}
 	return khabardar.LangEnglish
+}
+
+// subscribe watches id (the sender's own number if zero) for the sender:
+// the watch is the identifier's VOPRF output, as exposures are stored, and
+// the sender is kept as their hash and their number sealed.
+func (h *handling) subscribe(ctx context.Context, id, own identifier.ID, ownErr error) (Reply, error) {
+	s, t := h.s, textsFor(h.lang)
+	switch {
+	case s.alerts == nil:
+		return h.text("alerts_off", t.alertsOff), nil
+	case ownErr != nil: // an alert goes by SMS to a Pakistani mobile number
+		h.kind = identifier.Phone
+		return h.text("alert_sender_not_mobile", t.alertNeedsMobile), nil
+	case id.IsZero():
+		id = own
+	case id.Kind() == identifier.Phone && id != own:
+		h.kind = identifier.Phone
+		return h.text("other_phone", t.otherPhone), nil
+	}
+	h.kind = id.Kind()
+	d, err := s.limiter.Take(ctx, ratelimit.AlertSubscribe, s.limiter.Sender(h.hash), 1)
+	if err != nil {
+		return h.unavailable("charging the sender's subscriptions", err)
+	}
+	if !d.Allowed {
+		return h.text("alert_daily_limit", t.alertDaily), nil
+	}
+	x, err := s.key.Exposure(id, s.layout)
+	if err != nil {
+		return h.fail(khabardar.EINTERNAL, "hashing the identifier", err)
+	}
+	sub := khabardar.Subscriber{ID: h.hash, Sealed: s.sealer.Seal(h.hash, own), Lang: h.lang}
+	_, err = s.alerts.Watch(ctx, sub, khabardar.Watch{Prefix: x.Prefix, Suffix: x.Suffix, Kind: id.Kind()}, s.maxWatches)
+	switch khabardar.ErrorCode(err) {
+	case "":
+	case khabardar.ECONFLICT:
+		return h.text("alert_limit", t.alertLimit(s.maxWatches)), nil
+	default:
+		return h.unavailable("saving the watch", err)
+	}
+	return h.text("subscribed", t.subscribed(t.kinds[id.Kind()])), nil
+}
+
+// unsubscribe forgets the sender's subscription, watches and queued alerts.
+func (h *handling) unsubscribe(ctx context.Context) (Reply, error) {
+	s, t := h.s, textsFor(h.lang)
+	if s.alerts == nil {
+		return h.text("no_alerts", t.noAlerts), nil
+	}
+	found, err := s.alerts.Unsubscribe(ctx, h.hash)
+	if err != nil {
+		return h.unavailable("removing the subscriber", err)
+	}
+	if !found {
+		return h.text("no_alerts", t.noAlerts), nil
+	}
+	return h.text("unsubscribed", t.stopped), nil
+}
+
+// listAlerts says how many watches the sender has, never which.
+func (h *handling) listAlerts(ctx context.Context) (Reply, error) {
+	s, t := h.s, textsFor(h.lang)
+	if s.alerts == nil {
+		return h.text("alerts_off", t.alertsOff), nil
+	}
+	_, n, err := s.alerts.Subscriber(ctx, h.hash)
+	switch khabardar.ErrorCode(err) {
+	case "", khabardar.ENOTFOUND:
+	default:
+		return h.unavailable("reading the subscriber", err)
+	}
+	if n == 0 {
+		return h.text("no_alerts", t.noAlerts), nil
+	}
+	return h.text("alert_count", t.alertCount(n)), nil
 }

@@ -54,23 +54,23 @@ func TestHandleChecks(t *testing.T) {
 	}{
 		{"cnic found", senderClean, cnicLocation, en.foundText(identifier.CNIC, 1, "location", site), "found"},
 		{"cnic in two listings", senderClean, "CNIC " + cnicTwo, en.foundText(identifier.CNIC, 2, "bank", site), "found"},
-		{"cnic not found", senderClean, cnicClean, en.notFound("CNIC", site), "not_found"},
-		{"cnic of a removed listing", senderClean, cnicRemoved, en.notFound("CNIC", site), "not_found"},
+		{"cnic not found", senderClean, cnicClean, e.notFound(en, identifier.CNIC), "not_found"},
+		{"cnic of a removed listing", senderClean, cnicRemoved, e.notFound(en, identifier.CNIC), "not_found"},
 		{"bare imei found", senderClean, testIMEI, en.foundText(identifier.IMEI, 1, "imei", site), "found"},
 		{"imei in urdu digits", senderClean, "imei ۳۵۲۰۹۹۰۰۱۷۶۱۴۸۱", en.foundText(identifier.IMEI, 1, "imei", site), "found"},
 		{"ME from a listed number", senderListed, "ME", en.foundText(identifier.Phone, 1, "family_tree", site), "found"},
 		{"empty message from a listed number", senderListed, "", en.foundText(identifier.Phone, 1, "family_tree", site), "found"},
 		{"sender written nationally", "03001234567", "mera number", en.foundText(identifier.Phone, 1, "family_tree", site), "found"},
 		{"own number typed", senderListed, "0300 1234567", en.foundText(identifier.Phone, 1, "family_tree", site), "found"},
-		{"ME from a clean number", senderClean, "me", en.notFound("number", site), "not_found"},
+		{"ME from a clean number", senderClean, "me", e.notFound(en, identifier.Phone), "not_found"},
 		{"another number", senderClean, "0300-1234567", en.otherPhone, "other_phone"},
 		{"ME from abroad", senderForeign, "ME", en.notMobile, "sender_not_mobile"},
 		{"ME from a landline", senderLandline, "ME", en.notMobile, "sender_not_mobile"},
 		{"ME from an alphanumeric sender", "JAZZ", "ME", en.notMobile, "sender_not_mobile"},
 		{"a cnic from abroad", senderForeign, cnicLocation, en.foundText(identifier.CNIC, 1, "location", site), "found"},
-		{"cnic check digit region", senderClean, "CNIC 05202-1234567-1", en.cnicRegion, "invalid_bad_region"},
-		{"cnic short", senderClean, "cnic 35202-123456-1", en.cnicFormat, "invalid_bad_length"},
-		{"imei typo", senderClean, "IMEI 352099001761482", en.imeiCheck, "invalid_bad_check_digit"},
+		{"cnic check digit region", senderClean, "CNIC 05202-1234567-1", en.invalid[identifier.CNIC][identifier.ReasonCNICRegion], "invalid_bad_region"},
+		{"cnic short", senderClean, "cnic 35202-123456-1", en.invalid[identifier.CNIC][""], "invalid_bad_length"},
+		{"imei typo", senderClean, "IMEI 352099001761482", en.invalid[identifier.IMEI][identifier.ReasonCheckDigit], "invalid_bad_check_digit"},
 		{"two values", senderClean, cnicLocation + " " + cnicTwo, en.several, "invalid_several_values"},
 		{"ambiguous", senderClean, "9203001234567", en.ambiguous, "invalid_ambiguous"},
 		{"help", senderClean, "HELP", en.help(site), "help"},
@@ -135,7 +135,7 @@ func TestUnknownListingsIgnored(t *testing.T) {
 	if r := e.mustSend(senderClean, cnicLocation); r.Text != english.foundText(identifier.CNIC, 1, "location", site) {
 		t.Fatalf("an unknown listing was counted: %q", r.Text)
 	}
-	if r := e.mustSend(senderClean, cnicRemoved); r.Text != english.notFound("CNIC", site) {
+	if r := e.mustSend(senderClean, cnicRemoved); r.Text != e.notFound(&english, identifier.CNIC) {
 		t.Fatalf("a value only in a listing the catalogue lacks: %q, want not found", r.Text)
 	}
 }
@@ -152,7 +152,7 @@ func TestFabricatedListingsIgnored(t *testing.T) {
 	site := SiteAddress(testSite)
 	tests := []struct{ name, body, want string }{
 		{"in a real and a fabricated listing", cnicLocation, english.foundText(identifier.CNIC, 1, "location", site)},
-		{"only in a fabricated listing", onlyFake, english.notFound("CNIC", site)},
+		{"only in a fabricated listing", onlyFake, e.notFound(&english, identifier.CNIC)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,10 +229,11 @@ func TestSenderLimit(t *testing.T) {
 	e := newEnv(t, ratelimit.Config{SMSSender: "3-H", SMSGateway: "1000-H"})
 	stale := newStale(e.store, nil)
 	e.init(stale, ratelimit.Config{SMSSender: "3-H", SMSGateway: "1000-H"})
-	site := SiteAddress(testSite)
+	// A catalogue to check against, so that each check reads its bucket.
+	e.ingest(listing("loc-shop", "location"), mustParse(t, identifier.CNIC, cnicLocation))
 
 	for i := range 3 {
-		if r := e.mustSend(senderClean, cnicClean); r.Text != english.notFound("CNIC", site) {
+		if r := e.mustSend(senderClean, cnicClean); r.Text != e.notFound(&english, identifier.CNIC) {
 			t.Fatalf("message %d within the limit: %+v", i+1, r)
 		}
 	}
@@ -251,7 +252,7 @@ func TestSenderLimit(t *testing.T) {
 		t.Fatalf("%d bucket reads after the limit: refused messages must not be evaluated", n-checked)
 	}
 	// Another sender is unaffected.
-	if r := e.mustSend(senderListed, cnicClean); r.Text != english.notFound("CNIC", site) {
+	if r := e.mustSend(senderListed, cnicClean); r.Text != e.notFound(&english, identifier.CNIC) {
 		t.Fatalf("another sender: %+v", r)
 	}
 	if !strings.Contains(e.logs.String(), `"outcome":"silenced_sms"`) || !strings.Contains(e.logs.String(), `"outcome":"limited_sms"`) {
@@ -346,6 +347,7 @@ func TestStoreUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, generous)
+			e.ingest(listing("loc-shop", "location"), mustParse(t, identifier.CNIC, cnicLocation)) // so the bucket is read
 			e.init(newStale(e.store, tt.err), generous)
 			r, err := e.send(senderClean, cnicLocation)
 			wantCode(t, "Handle", err, tt.code)
@@ -356,6 +358,47 @@ func TestStoreUnavailable(t *testing.T) {
 				t.Fatalf("log does not carry the code: %s", e.logs)
 			}
 		})
+	}
+}
+
+// TestHandleEmptyCatalogue: with no listing that can answer "found", a
+// check gets the one-segment "cannot tell" reply in the sender's language,
+// never "not found"; once a listing holds identifiers, not found names it.
+func TestHandleEmptyCatalogue(t *testing.T) {
+	e := newEnv(t, generous)
+	site := SiteAddress(testSite)
+	for _, tt := range []struct{ name, from, body, want string }{
+		{"a cnic", senderClean, cnicClean, english.noListings(site)},
+		{"ME", senderListed, "ME", english.noListings(site)},
+		{"an imei in Urdu", senderClean, "آئی ایم ای آئی " + testIMEI, urdu.noListings(site)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.mustSend(tt.from, tt.body)
+			if r.Text != tt.want {
+				t.Fatalf("reply %q, want %q", r.Text, tt.want)
+			}
+			if _, n := Length(r.Text); n != 1 {
+				t.Errorf("%d segments", n)
+			}
+		})
+	}
+	if !strings.Contains(e.logs.String(), `"outcome":"no_listings"`) {
+		t.Errorf("the outcome is not logged as no_listings:\n%s", e.logs)
+	}
+	// A listing with no identifiers, or only a fabricated one, answers nothing either.
+	empty := listing("empty-shop", "location")
+	e.ingest(empty)
+	fake := listing("fake-shop", "location")
+	fake.Fabricated = true
+	e.ingest(fake, mustParse(t, identifier.CNIC, cnicLocation))
+	if r := e.mustSend(senderClean, cnicLocation); r.Text != english.noListings(site) {
+		t.Fatalf("only an empty and a fabricated listing: %q", r.Text)
+	}
+	real := listing("loc-shop", "location")
+	real.Added = khabardar.Date{Time: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
+	e.ingest(real, mustParse(t, identifier.CNIC, cnicLocation))
+	if r := e.mustSend(senderClean, cnicClean); !strings.Contains(r.Text, "none of the 1 sale listing we know (newest 3 Dec 2026)") {
+		t.Fatalf("not found after a listing: %q", r.Text)
 	}
 }
 

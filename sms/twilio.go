@@ -7,10 +7,91 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/xml"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/khabardar/khabardar"
 )
+
+// Twilio is Twilio's inbound message webhook, POST /v1/sms/twilio: a form
+// (From, To, Body, MessageSid, …) signed in X-Twilio-Signature with the
+// account's auth token, answered with TwiML.
+type Twilio struct {
+	AuthToken string // the account's auth token; empty refuses every request
+	// PublicURL is this server's base URL as Twilio calls it (scheme and
+	// host, no path): Twilio signs the URL it was configured with, which a
+	// proxy in front of this server may have rewritten on the way in.
+	PublicURL string
+
+	// For Send (twilio_send.go), alerts through the Messages API: the
+	// account SID (AC…), which with AuthToken is the API's Basic auth; From,
+	// the sending number in E.164 or a Messaging Service's SID (MG…); APIURL,
+	// the API's base URL ("" is DefaultTwilioAPI; tests point it at a fake).
+	// Client nil is one with a 10-second timeout that follows no redirects.
+	AccountSID string
+	From       string
+	APIURL     string
+	Client     *http.Client
+}
+
+var (
+	_ Gateway = (*Twilio)(nil)
+
+	errTwilioSID = khabardar.Errorf(khabardar.EINVALID, "MessageSid is not SM or MM and 32 hex digits, as Twilio sends it")
+)
+
+func (*Twilio) Name() string      { return "twilio" }
+func (*Twilio) Methods() []string { return []string{http.MethodPost} }
+
+// Authenticate verifies X-Twilio-Signature over the public URL and the
+// posted form (ValidTwilio). Twilio posts nothing but a form: another
+// media type is a *MediaTypeError.
+func (t *Twilio) Authenticate(r *Request) error {
+	if !strings.HasPrefix(r.ContentType, formType) {
+		return &MediaTypeError{"Twilio posts " + formType}
+	}
+	signed := strings.TrimRight(t.PublicURL, "/") + r.RequestURI
+	if !ValidTwilio(t.AuthToken, signed, r.Form, r.Header.Get("X-Twilio-Signature")) {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// Decode reads From and Body. Twilio sends a MessageSid with every message,
+// so one that is missing or not ValidTwilioSID is refused.
+func (*Twilio) Decode(r *Request) (Message, string, error) {
+	sid := r.Form.Get("MessageSid")
+	if !ValidTwilioSID(sid) {
+		return Message{}, "", errTwilioSID
+	}
+	from := r.Form.Get("From")
+	return Message{From: twilioSender(from), Body: r.Form.Get("Body"), WhatsApp: strings.HasPrefix(from, "whatsapp:")}, sid, nil
+}
+
+// twilioSender is the number a Twilio message came from. A WhatsApp message
+// comes through the same webhook from "whatsapp:+923001234567": the number
+// is the sender, so ME checks it, and its limits and language are the
+// number's, shared with its SMS.
+func twilioSender(from string) string {
+	if rest, ok := strings.CutPrefix(from, "whatsapp:"); ok {
+		return rest
+	}
+	return from
+}
+
+// Render answers TwiML: the reply as one <Message>, or an empty <Response/>
+// for a Silent one.
+func (*Twilio) Render(reply Reply) Response {
+	text := reply.Text
+	if reply.Silent {
+		text = ""
+	}
+	return Response{ContentType: "text/xml; charset=utf-8", Body: TwiML(text)}
+}
+
+const formType = "application/x-www-form-urlencoded"
 
 // TwilioSignature returns the X-Twilio-Signature Twilio sends with a webhook
 // request to rawURL (the full URL Twilio was configured with, query string

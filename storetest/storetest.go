@@ -42,6 +42,8 @@ func Run(t *testing.T, newStore func(t *testing.T) khabardar.Store) {
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open(t)) })
 	t.Run("Prefs", func(t *testing.T) { testPrefs(t, newStore, open(t)) })
 	t.Run("Replay", func(t *testing.T) { testReplay(t, newStore, open(t)) })
+	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open(t)) })
+	t.Run("AlertCodes", func(t *testing.T) { testAlertCodes(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)
@@ -179,7 +181,7 @@ func testListings(t *testing.T, s khabardar.Store) {
 		l.Categories[1].PricePKR != 3500 || l.FirstSeen.String() != "2025-10-01" || l.Source.URL == "" {
 		t.Fatalf("listing did not round-trip: %+v", l)
 	}
-	if l.Counts != (khabardar.Counts{Phone: 1}) {
+	if l.Counts != (khabardar.Counts{identifier.Phone: 1}) {
 		t.Fatalf("update lost counts: %+v", l.Counts)
 	}
 }
@@ -220,7 +222,7 @@ func testListingFlags(t *testing.T, s khabardar.Store) {
 				if got.Verified != tt.verified || got.Fabricated != tt.fabricated || got.Sensitive != tt.sensitive {
 					t.Errorf("%s: verified %v, fabricated %v, sensitive %v", what, got.Verified, got.Fabricated, got.Sensitive)
 				}
-				if got.Counts != (khabardar.Counts{CNIC: 1}) {
+				if got.Counts != (khabardar.Counts{identifier.CNIC: 1}) {
 					t.Errorf("%s: flagging changed the counts: %+v", what, got.Counts)
 				}
 			}
@@ -262,7 +264,7 @@ func testAddExposures(t *testing.T, s khabardar.Store) {
 		Exposure("00aa", 2, identifier.Phone), // duplicate within the batch
 		Exposure("ffff", 3, identifier.IMEI),
 	}
-	if got, want := mustAdd(t, s, "l1", batch), (khabardar.Counts{CNIC: 1, Phone: 1, IMEI: 1}); got != want {
+	if got, want := mustAdd(t, s, "l1", batch), (khabardar.Counts{identifier.CNIC: 1, identifier.Phone: 1, identifier.IMEI: 1}); got != want {
 		t.Fatalf("added %+v, want %+v", got, want)
 	}
 	// Re-running the same batch is idempotent.
@@ -270,10 +272,10 @@ func testAddExposures(t *testing.T, s khabardar.Store) {
 		t.Fatalf("re-run added %+v", got)
 	}
 	more := append(RandomExposures(5000, identifier.Phone), batch...)
-	if got := mustAdd(t, s, "l1", more); got != (khabardar.Counts{Phone: 5000}) {
+	if got := mustAdd(t, s, "l1", more); got != (khabardar.Counts{identifier.Phone: 5000}) {
 		t.Fatalf("added %+v, want 5000 phones", got)
 	}
-	if got := counts(t, s, "l1"); got != (khabardar.Counts{CNIC: 1, Phone: 5001, IMEI: 1}) {
+	if got := counts(t, s, "l1"); got != (khabardar.Counts{identifier.CNIC: 1, identifier.Phone: 5001, identifier.IMEI: 1}) {
 		t.Fatalf("stored counts %+v", got)
 	}
 	if _, err := s.AddExposures(ctx, "l1", nil); err != nil {
@@ -359,10 +361,10 @@ func testRemove(t *testing.T, s khabardar.Store) {
 	if c := counts(t, s, "gone"); c.Total() != 0 {
 		t.Fatalf("a re-created listing inherited counts %+v", c)
 	}
-	if got := mustAdd(t, s, "gone", []khabardar.Exposure{shared}); got.CNIC != 1 {
+	if got := mustAdd(t, s, "gone", []khabardar.Exposure{shared}); got[identifier.CNIC] != 1 {
 		t.Fatalf("re-created listing: added %+v", got)
 	}
-	if c := counts(t, s, "keep"); c != (khabardar.Counts{CNIC: 1}) {
+	if c := counts(t, s, "keep"); c != (khabardar.Counts{identifier.CNIC: 1}) {
 		t.Fatalf("remove changed another listing's counts: %+v", c)
 	}
 }
@@ -377,7 +379,7 @@ func testRecount(t *testing.T, s khabardar.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (khabardar.Counts{Phone: 3000, CNIC: 1000}); got != want || counts(t, s, "r1") != want {
+	if want := (khabardar.Counts{identifier.Phone: 3000, identifier.CNIC: 1000}); got != want || counts(t, s, "r1") != want {
 		t.Fatalf("Recount = %+v, stored %+v, want %+v", got, counts(t, s, "r1"), want)
 	}
 	_, err = s.Recount(ctx, "absent")
@@ -417,7 +419,7 @@ func testConcurrent(t *testing.T, s khabardar.Store) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"c1", "c2"} {
-		if c := counts(t, s, id); c != (khabardar.Counts{CNIC: 4000}) {
+		if c := counts(t, s, id); c != (khabardar.Counts{identifier.CNIC: 4000}) {
 			t.Fatalf("%s counts after concurrent adds: %+v", id, c)
 		}
 	}

@@ -29,7 +29,7 @@ func FuzzAssess(f *testing.F) {
 		}
 		p := Assess(s)
 		switch p.Verdict {
-		case Plausible, Suspicious, Fabricated:
+		case Plausible, TooFew, Suspicious, Fabricated:
 		default:
 			t.Fatalf("verdict %q", p.Verdict)
 		}

@@ -6,12 +6,36 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/khabardar/khabardar/identifier"
 )
 
 // The HTML report is one file an editor can open anywhere, offline: inline
 // CSS, an inline SVG chart, no script, no font, no image, nothing fetched.
 // Its Content-Security-Policy forbids every fetch, so even a browser that
 // tried could not leak that the report was opened.
+
+// sampleRows lays the sample's figures out two pairs a row: the sample's
+// sizes on the left, a count per kind on the right, as many rows as the
+// longer column needs.
+func sampleRows(s SampleSummary) [][4]string {
+	left := [][2]string{{"rows", num(s.Rows)}, {"values read", num(s.Values)}, {"distinct identifiers", num(s.Distinct)}}
+	var right [][2]string
+	for _, k := range identifier.Kinds {
+		in, _ := identifier.InfoOf(k)
+		right = append(right, [2]string{in.Plural, num(int(s.Identifiers[k]))})
+	}
+	rows := make([][4]string, max(len(left), len(right)))
+	for i := range rows {
+		if i < len(left) {
+			rows[i][0], rows[i][1] = left[i][0], left[i][1]
+		}
+		if i < len(right) {
+			rows[i][2], rows[i][3] = right[i][0], right[i][1]
+		}
+	}
+	return rows
+}
 
 // chart geometry, in SVG user units.
 const (
@@ -99,13 +123,14 @@ func shorten(s string, n int) string {
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct":   pct,
-	"ci":    func(v [2]float64) string { return ci(v[0], v[1]) },
-	"num":   num,
-	"level": levelWord,
-	"upper": func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "_", " ")) },
-	"join":  strings.Join,
-	"f":     func(x float64) string { return fmt.Sprintf("%.1f", x) },
+	"pct":        pct,
+	"ci":         func(v [2]float64) string { return ci(v[0], v[1]) },
+	"num":        num,
+	"level":      levelWord,
+	"upper":      func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "_", " ")) },
+	"join":       strings.Join,
+	"f":          func(x float64) string { return fmt.Sprintf("%.1f", x) },
+	"sampleRows": sampleRows,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -121,7 +146,7 @@ h1{font-size:1.5em;margin:0 0 4px}h2{font-size:1.15em;margin:28px 0 8px;border-b
 .sub{color:#50575e;margin:0 0 16px}
 .verdict{border-radius:6px;padding:12px 16px;margin:16px 0;border-left:6px solid}
 .verdict strong{font-size:1.2em;letter-spacing:.04em}
-.plausible{background:#edfaef;border-color:#00a32a}.suspicious{background:#fcf9e8;border-color:#dba617}.fabricated{background:#fcf0f1;border-color:#d63638}
+.plausible{background:#edfaef;border-color:#00a32a}.suspicious{background:#fcf9e8;border-color:#dba617}.fabricated{background:#fcf0f1;border-color:#d63638}.too_few_to_judge{background:#f6f7f7;border-color:#646970}
 .verdict ul{margin:6px 0 0;padding-left:20px}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.93em}
 @media (max-width:480px){main{padding:16px 12px 32px}th,td{padding:4px 5px}}
@@ -145,13 +170,12 @@ footer{margin-top:32px;color:#646970;font-size:.85em}
 <strong>Real? {{upper .R.Plausibility.Verdict}}</strong>
 <ul>{{range .R.Plausibility.Reasons}}<li>{{.}}</li>{{end}}</ul>
 </div>
-{{with .R.Origin}}{{if .LookedUp}}<div class="origin"><strong>New? {{upper .Verdict}}</strong><p>{{.Summary}}</p></div>{{end}}{{end}}
+{{with .R.Origin}}{{if or .LookedUp (eq .Verdict "no_listings_loaded")}}<div class="origin"><strong>New? {{upper .Verdict}}</strong><p>{{.Summary}}</p></div>{{end}}{{end}}
 
 <h2>The sample</h2>
 <div class="scroll"><table>
-<tr><th>rows</th><td class="n">{{num .R.Sample.Rows}}</td><th>CNICs</th><td class="n">{{num .R.Sample.Identifiers.CNIC}}</td></tr>
-<tr><th>values read</th><td class="n">{{num .R.Sample.Values}}</td><th>mobile numbers</th><td class="n">{{num .R.Sample.Identifiers.Phone}}</td></tr>
-<tr><th>distinct identifiers</th><td class="n">{{num .R.Sample.Distinct}}</td><th>IMEIs</th><td class="n">{{num .R.Sample.Identifiers.IMEI}}</td></tr>
+{{range sampleRows .R.Sample}}<tr><th>{{index . 0}}</th><td class="n">{{index . 1}}</td><th>{{index . 2}}</th><td class="n">{{index . 3}}</td></tr>
+{{end}}
 </table></div>
 {{if .R.Sample.Rejected}}<p>Not identifiers: {{range $reason, $n := .R.Sample.Rejected}}{{$reason}} {{$n}}; {{end}}</p>{{end}}
 

@@ -10,12 +10,21 @@ import (
 
 // Verdicts of Origin.
 const (
-	OriginNew          = "new"          // in no known listing, with a tight interval
-	OriginRepackaged   = "repackaged"   // most of it is in known listings
-	OriginPartlyKnown  = "partly_known" // some of it is
-	OriginUndetermined = "undetermined" // none found, but too few looked up to say it is new
-	OriginNotChecked   = "not_checked"  // nothing was looked up (--offline)
+	OriginNew          = "new"                // in no known listing, with a tight interval
+	OriginRepackaged   = "repackaged"         // most of it is in known listings
+	OriginPartlyKnown  = "partly_known"       // some of it is
+	OriginUndetermined = "undetermined"       // none found, but too few looked up to say it is new
+	OriginNotChecked   = "not_checked"        // nothing was looked up (--offline)
+	OriginNoListings   = "no_listings_loaded" // the server has no listings: nothing could be found, so nothing was looked up
 )
+
+// NoListings is the Origin when the server has no listing to match against:
+// every lookup would come back "not found" and say nothing, so none is made
+// (each would cost a lookup of the caller's allowance).
+func NoListings(distinct int) Origin {
+	return Origin{Distinct: distinct, Listings: []ListingShare{}, Verdict: OriginNoListings,
+		Summary: "No listings loaded: the server knows of no listing yet, so nothing could be matched and whether the sample is new or repackaged cannot be judged. Nothing was looked up; try again once listings are loaded."}
+}
 
 // Thresholds of Origin, on the 95% interval of a share.
 const (
@@ -161,6 +170,16 @@ func originVerdict(o Origin) (string, string) {
 	case fLo >= repackagedLo:
 		return OriginRepackaged, fmt.Sprintf("Repackaged: %d %s (%s) are already in %d known listings, so %s of the seller's data is likely known. Probably old listings combined and sold again.%s%s",
 			o.Found, of, pct(share(o.Found, m)), inListings, ci(fLo, fHi), chosen, caveat)
+	case m > 0 && o.Found == m:
+		// Everything looked up is known. A small m leaves the interval wide,
+		// but "partly known" would suggest some of it is new when nothing
+		// looked up was: say known, and say how sure.
+		where := fmt.Sprintf("in %d known listings", inListings)
+		if inListings == 1 {
+			where = "in the listing " + listingName(best)
+		}
+		return OriginRepackaged, fmt.Sprintf("Repackaged: all %d identifiers looked up are already %s; none is new. %d are too few to say how much of the seller's data is known (%s), but nothing checked was new. Probably old data sold again.%s%s",
+			m, where, m, ci(fLo, fHi), chosen, caveat)
 	case fHi <= newHi:
 		found := "none"
 		if o.Found > 0 {

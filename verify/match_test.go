@@ -93,6 +93,7 @@ func TestOrigins(t *testing.T) {
 		{"40% known, subsampled lookups", map[string]float64{"old-shop": 0.4}, 2000, 300, OriginPartlyKnown, map[string]float64{"old-shop": 0.4, "": 0.6}},
 		{"new", nil, 500, 0, OriginNew, map[string]float64{"": 1, "old-shop": 0}},
 		{"new, but too few looked up", nil, 12, 0, OriginUndetermined, map[string]float64{"": 1}},
+		{"all of a few found: known, not partly", map[string]float64{"old-shop": 1}, 6, 0, OriginRepackaged, map[string]float64{"old-shop": 1, "": 0}},
 		{"combined from two listings", map[string]float64{"old-shop": 0.7, "other": 0.7}, 500, 0, OriginRepackaged, map[string]float64{"": 0.09}},
 	}
 	for i, tt := range tests {

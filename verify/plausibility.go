@@ -12,9 +12,10 @@ import (
 
 // Verdicts of Assess.
 const (
-	Plausible  = "plausible"  // nothing looked wrong
-	Suspicious = "suspicious" // something real data rarely shows: ask the seller, look closer
-	Fabricated = "fabricated" // something only generated data shows
+	Plausible  = "plausible"        // nothing looked wrong, and enough tests could look
+	TooFew     = "too_few_to_judge" // nothing looked wrong, but too few tests had enough values to look
+	Suspicious = "suspicious"       // something real data rarely shows: ask the seller, look closer
+	Fabricated = "fabricated"       // something only generated data shows
 )
 
 // Level is one test's outcome.
@@ -144,35 +145,31 @@ const (
 
 // Assess runs every plausibility test on the sample and concludes.
 func Assess(s *Sample) Plausibility {
-	var byKind [4][]string // digits, all values
+	var byKind [identifier.MaxKinds][]string // bodies, all values
 	for _, id := range s.IDs {
 		byKind[id.Kind()] = append(byKind[id.Kind()], digits(id))
 	}
-	var distinct [4][]string
+	var distinct [identifier.MaxKinds][]string
+	ndistinct := 0
 	for k := range byKind {
 		distinct[k] = sortedDistinct(byKind[k])
+		ndistinct += len(distinct[k])
 	}
-	cnics, phones, imeis := distinct[identifier.CNIC], distinct[identifier.Phone], distinct[identifier.IMEI]
 
 	var fs []Finding
 	fs = append(fs, validity(s))
 	if len(byKind[identifier.Phone]) > 0 || s.Rejected[identifier.ReasonUnallocated] > 0 {
 		fs = append(fs, unallocated(len(byKind[identifier.Phone]), s.Rejected[identifier.ReasonUnallocated]))
 	}
-	if len(cnics) > 0 {
-		fs = append(fs, province(cnics), unlistedProvince(cnics), areaDigits(cnics), gender(cnics), lastZero(cnics))
-	}
-	if len(phones) > 0 {
-		fs = append(fs, prefixes(phones), operatorMix(phones))
-	}
-	if s.imeiChecked > 0 || s.Rejected[identifier.ReasonCheckDigit] > 0 {
-		fs = append(fs, checkDigits(s.imeiChecked, s.Rejected[identifier.ReasonCheckDigit]))
-	}
-	if len(imeis) > 0 {
-		fs = append(fs, reportingBodies(imeis), typeCodes(imeis))
+	for _, k := range identifier.Kinds {
+		if rules := kindRules[k]; rules != nil {
+			fs = append(fs, rules(s, distinct[k])...)
+		} else if len(distinct[k]) > 0 {
+			fs = append(fs, noRules(k, len(distinct[k])))
+		}
 	}
 	if len(s.IDs) > 0 {
-		fs = append(fs, duplicates(len(s.IDs), len(cnics)+len(phones)+len(imeis)))
+		fs = append(fs, duplicates(len(s.IDs), ndistinct))
 	}
 	for _, k := range identifier.Kinds {
 		if len(distinct[k]) > 0 {
@@ -180,6 +177,44 @@ func Assess(s *Sample) Plausibility {
 		}
 	}
 	return conclude(fs)
+}
+
+// noRules says, for a kind with values in the sample and no numbering
+// rules here, that its values were tested for duplicates and sequences
+// only: a note, which leaves the verdict to the other tests.
+func noRules(k identifier.Kind, n int) Finding {
+	in, _ := identifier.InfoOf(k)
+	return Finding{Test: "rules_" + k.String(), N: n, Level: LevelNote, Stats: map[string]float64{},
+		Reason: fmt.Sprintf("No numbering rules are known here for %s: the %d in the sample were tested only for duplicates and counted-up sequences.", in.Plural, n)}
+}
+
+// kindRules are the tests of what one kind's numbering allows, given the
+// sample and the sorted distinct bodies of that kind's values (perhaps
+// none). Sequences and duplicates are tested for every kind; a kind without
+// rules here gets only those.
+var kindRules = map[identifier.Kind]func(s *Sample, values []string) []Finding{
+	identifier.CNIC: func(_ *Sample, v []string) []Finding {
+		if len(v) == 0 {
+			return nil
+		}
+		return []Finding{province(v), unlistedProvince(v), areaDigits(v), gender(v), lastZero(v)}
+	},
+	identifier.Phone: func(_ *Sample, v []string) []Finding {
+		if len(v) == 0 {
+			return nil
+		}
+		return []Finding{prefixes(v), operatorMix(v)}
+	},
+	identifier.IMEI: func(s *Sample, v []string) []Finding {
+		var fs []Finding
+		if s.imeiChecked > 0 || s.Rejected[identifier.ReasonCheckDigit] > 0 {
+			fs = append(fs, checkDigits(s.imeiChecked, s.Rejected[identifier.ReasonCheckDigit]))
+		}
+		if len(v) > 0 {
+			fs = append(fs, reportingBodies(v), typeCodes(v))
+		}
+		return fs
+	},
 }
 
 // conclude turns findings into a verdict: fabricated if any test found what
@@ -198,6 +233,19 @@ func conclude(fs []Finding) Plausibility {
 	case LevelSuspicious.rank():
 		p.Verdict = Suspicious
 	}
+	judged, valid := 0, false
+	for _, f := range fs {
+		if f.Level != LevelTooFew {
+			judged++
+			valid = valid || f.Test == "valid_share"
+		}
+	}
+	// "Plausible" is a finding only when most tests could look: a sample
+	// that passed 1 of 16 tests has shown nothing, and saying "plausible"
+	// would read as a clean bill for a seller's 6 made-up rows.
+	if p.Verdict == Plausible && (!valid || 2*judged < len(fs)) {
+		p.Verdict = TooFew
+	}
 	order := slices.Clone(fs)
 	sort.SliceStable(order, func(i, j int) bool { return order[i].Level.rank() > order[j].Level.rank() })
 	var tooFew []string
@@ -205,18 +253,12 @@ func conclude(fs []Finding) Plausibility {
 		switch {
 		case f.Level == LevelTooFew:
 			tooFew = append(tooFew, f.Reason)
-		case f.Level.rank() >= LevelSuspicious.rank() || p.Verdict == Plausible:
+		case f.Level.rank() >= LevelSuspicious.rank() || p.Verdict != Suspicious && p.Verdict != Fabricated:
 			p.Reasons = append(p.Reasons, f.Reason)
 		}
 	}
-	judged := 0
-	for _, f := range fs {
-		if f.Level != LevelTooFew {
-			judged++
-		}
-	}
-	if judged == 0 {
-		p.Reasons = append(p.Reasons, "No test could be judged: the sample is too small to tell real from made-up data, so \"plausible\" here means only that nothing looked wrong.")
+	if p.Verdict == TooFew {
+		p.Reasons = append([]string{fmt.Sprintf("Too few to judge: only %d of the %d tests had enough values to look, so this sample cannot tell real data from made-up data. Nothing looked wrong in those that could; ask the seller for a larger sample.", judged, len(fs))}, p.Reasons...)
 	}
 	p.Reasons = append(p.Reasons, tooFew...)
 	if p.Reasons == nil {
@@ -225,12 +267,19 @@ func conclude(fs []Finding) Plausibility {
 	return p
 }
 
+// damaged counts the values a spreadsheet damaged (scientific notation,
+// decimals, a cell left with no digits): the export's fault, not the data's,
+// so no test looks at them.
+func damaged(s *Sample) int {
+	return s.Rejected[identifier.ReasonScientific] + s.Rejected[identifier.ReasonDecimal] + s.Rejected[identifier.ReasonEmpty]
+}
+
 // validity: the share of values that are identifiers. Values damaged by a
 // spreadsheet (scientific notation, decimals) are the export's fault, not
 // the data's, and are left out.
 func validity(s *Sample) Finding {
 	f := Finding{Test: "valid_share"}
-	damaged := s.Rejected[identifier.ReasonScientific] + s.Rejected[identifier.ReasonDecimal] + s.Rejected[identifier.ReasonEmpty]
+	damaged := damaged(s)
 	invalid := 0
 	type rc struct {
 		r identifier.Reason
@@ -305,7 +354,7 @@ func unallocated(valid, unalloc int) Finding {
 	switch {
 	case n < minUnalloc:
 		f.Level = LevelTooFew
-		f.Reason = fmt.Sprintf("Too few mobile numbers to judge their prefixes: %d (need %d).", n, minUnalloc)
+		f.Reason = fmt.Sprintf("Too few mobile numbers to judge how many are on unused prefixes: %d (need %d).", n, minUnalloc)
 	case sh >= fabUnalloc:
 		f.Level = LevelFabricated
 		f.Reason = fmt.Sprintf("%d of %d mobile numbers (%s) are on prefixes no Pakistani network uses: digits drawn at random after 03 do that, real numbers cannot.", unalloc, n, pct(sh))
@@ -537,7 +586,7 @@ func prefixes(phones []string) Finding {
 	f := Finding{Test: "phone_prefixes", N: n, Stats: map[string]float64{"prefixes": float64(k), "top_share": share(counts[keys[0]], n)}}
 	if n < minPrefixes {
 		f.Level = LevelTooFew
-		f.Reason = fmt.Sprintf("Too few mobile numbers to judge their prefixes: %d (need %d).", n, minPrefixes)
+		f.Reason = fmt.Sprintf("Too few mobile numbers to judge the spread of their prefixes: %d (need %d).", n, minPrefixes)
 		return f
 	}
 	if k == 1 {
@@ -699,18 +748,6 @@ func duplicates(total, distinct int) Finding {
 	return f
 }
 
-// sequence blocks: a value's block and the block's size. Within a block,
-// numbers of a random sample fall independently, so the gaps between
-// neighbours are all different; a generator counting up repeats one gap.
-var blocks = map[identifier.Kind]struct {
-	prefix int     // digits naming the block
-	size   float64 // numbers in a block
-}{
-	identifier.CNIC:  {5, 1e8}, // area code; serial and gender digit
-	identifier.Phone: {3, 1e7}, // 3XY prefix; subscriber number
-	identifier.IMEI:  {8, 1e6}, // TAC; serial
-}
-
 // sequences looks, among the sorted distinct values of one kind, for one gap
 // between neighbours (in the same block) repeated far more often than chance
 // allows: consecutive numbers (gap 1), or a generator's constant step.
@@ -718,9 +755,9 @@ var blocks = map[identifier.Kind]struct {
 // m²/S times at most; the test wants the commonest gap at least 5 times and
 // more than 10 times that bound plus 5.
 func sequences(k identifier.Kind, values []string) Finding {
-	b := blocks[k]
+	in, _ := identifier.InfoOf(k)
+	b, noun := in.Block, in.Plural
 	f := Finding{Test: "sequences_" + k.String(), N: len(values), Stats: map[string]float64{}}
-	noun := map[identifier.Kind]string{identifier.CNIC: "CNICs", identifier.Phone: "mobile numbers", identifier.IMEI: "IMEIs"}[k]
 	if len(values) < minSequence {
 		f.Level = LevelTooFew
 		f.Reason = fmt.Sprintf("Too few %s to look for sequences: %d (need %d).", noun, len(values), minSequence)
@@ -732,15 +769,17 @@ func sequences(k identifier.Kind, values []string) Finding {
 	run, longest, pairs := 1, 1, 0
 	blockStart := 0
 	for i := 1; i <= len(values); i++ {
-		if i == len(values) || values[i][:b.prefix] != values[i-1][:b.prefix] {
+		if i == len(values) || values[i][:b.Prefix] != values[i-1][:b.Prefix] {
 			m := float64(i - blockStart)
-			expected += m * m / b.size
+			expected += m * m / b.Size
 			blockStart = i
 			run = 1
 			continue
 		}
-		a, _ := strconv.ParseUint(values[i-1], 10, 64)
-		c, _ := strconv.ParseUint(values[i], 10, 64)
+		// Within a block, the numbers after the prefix differ as wholly
+		// numeric values would, and a body may begin with letters.
+		a, _ := strconv.ParseUint(values[i-1][b.Prefix:], 10, 64)
+		c, _ := strconv.ParseUint(values[i][b.Prefix:], 10, 64)
 		g := c - a
 		gaps[g]++
 		pairs++

@@ -94,7 +94,7 @@ func TestAssess(t *testing.T) {
 			"cnic_last_digit_zero": LevelOK, "phone_prefixes": LevelOK, "imei_check_digit": LevelOK, "imei_reporting_body": LevelOK,
 			"imei_tac_diversity": LevelOK, "duplicates": LevelOK, "sequences_cnic": LevelOK, "sequences_phone": LevelOK, "sequences_imei": LevelOK,
 		}},
-		{"realistic, small: too few to judge", realistic(2, 8, 3, 1), Plausible, map[string]Level{
+		{"realistic, small: too few to judge", realistic(2, 8, 3, 1), TooFew, map[string]Level{
 			"valid_share": LevelTooFew, "cnic_province": LevelTooFew, "phone_prefixes": LevelTooFew, "imei_check_digit": LevelTooFew, "sequences_cnic": LevelTooFew,
 		}},
 		{"one region only: noted, not suspicious", gen(r, 200, sindh), Plausible, map[string]Level{"cnic_province": LevelNote}},
@@ -180,6 +180,32 @@ func TestAssessDamagedExport(t *testing.T) {
 	}
 }
 
+// TestAssessSmallSample: a sample too small for most tests reads "too few
+// to judge", with one distinct sentence per test, and the number of values
+// judged is the same in the report's header and in valid_share.
+func TestAssessSmallSample(t *testing.T) {
+	values := append(realistic(7, 3, 3, 1), "3.52021E+12", "3520212345.0")
+	s := sampleOf(values...)
+	p := Assess(s)
+	if p.Verdict != TooFew {
+		t.Fatalf("verdict %s, want %s", p.Verdict, TooFew)
+	}
+	if !strings.HasPrefix(p.Reasons[0], "Too few to judge: only 1 of the 16 tests") {
+		t.Errorf("first reason %q", p.Reasons[0])
+	}
+	seen := map[string]string{}
+	for _, f := range p.Findings {
+		if other, ok := seen[f.Reason]; ok {
+			t.Errorf("%s and %s say the same: %q", f.Test, other, f.Reason)
+		}
+		seen[f.Reason] = f.Test
+	}
+	r := NewReport(s, p, nil, nil, nil)
+	if valid := p.Findings[0]; valid.Test != "valid_share" || valid.N != r.Sample.Judged || r.Sample.Judged != r.Sample.Values-2 {
+		t.Errorf("valid_share n %d, report judged %d of %d values", valid.N, r.Sample.Judged, r.Sample.Values)
+	}
+}
+
 // TestSequences covers the sequence test's arithmetic on small inputs.
 func TestSequences(t *testing.T) {
 	tests := []struct {
@@ -254,4 +280,46 @@ func digitsOnly(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestAssessPassports: passport numbers have no numbering rules here, which
+// the report says in a note, and a counted-up run of them is still caught by
+// the sequence test, whose block is the two letters.
+func TestAssessPassports(t *testing.T) {
+	r := fixture.NewRand(13)
+	var random, counted []string
+	for i := range 60 {
+		random = append(random, fmt.Sprintf("%c%c%07d", 'A'+r.IntN(26), 'A'+r.IntN(26), r.IntN(10_000_000)))
+		counted = append(counted, fmt.Sprintf("AB%07d", 1_000_000+i))
+	}
+	for _, tt := range []struct {
+		name    string
+		values  []string
+		verdict string
+	}{
+		{"random", random, Plausible},
+		{"counted up", counted, Fabricated},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Assess(sampleOf(tt.values...))
+			if p.Verdict != tt.verdict {
+				t.Errorf("verdict %s, want %s: %v", p.Verdict, tt.verdict, p.Reasons)
+			}
+			var note, seq *Finding
+			for i, f := range p.Findings {
+				switch f.Test {
+				case "rules_passport":
+					note = &p.Findings[i]
+				case "sequences_passport":
+					seq = &p.Findings[i]
+				}
+			}
+			if note == nil || note.Level != LevelNote || !strings.Contains(note.Reason, "No numbering rules") {
+				t.Errorf("no note that passports have no rules: %+v", note)
+			}
+			if seq == nil || seq.N != len(tt.values) {
+				t.Errorf("passports not tested for sequences: %+v", seq)
+			}
+		})
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
+
+	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/identifier"
 )
 
 // Report is everything verify says about a sample. It holds counts, shares,
@@ -28,16 +31,23 @@ type SampleSummary struct {
 	Files       []string       `json:"files"`
 	Rows        int            `json:"rows"`
 	Values      int            `json:"values"`
+	Judged      int            `json:"judged"`      // values the tests looked at: those a spreadsheet damaged are left out (valid_share's n)
 	Identifiers Kinds          `json:"identifiers"` // valid, repeats included
 	Distinct    int            `json:"distinct"`
 	Rejected    map[string]int `json:"rejected"` // by reason code
 }
 
-// Kinds counts identifiers by kind.
-type Kinds struct {
-	CNIC  int `json:"cnic"`
-	Phone int `json:"phone"`
-	IMEI  int `json:"imei"`
+// Kinds counts identifiers by kind; its JSON has a key per kind name.
+type Kinds = khabardar.Counts
+
+// kindCounts lists c's counts with the kinds' plural names, in table order.
+func kindCounts(c Kinds) []string {
+	out := make([]string, 0, len(identifier.Kinds))
+	for _, k := range identifier.Kinds {
+		in, _ := identifier.InfoOf(k)
+		out = append(out, num(int(c[k]))+" "+in.Plural)
+	}
+	return out
 }
 
 // Server is the server the lookups were verified against.
@@ -49,15 +59,14 @@ type Server struct {
 
 // NewReport assembles a report; origin is nil when nothing was looked up.
 func NewReport(s *Sample, p Plausibility, origin *Origin, server *Server, notes []string) *Report {
-	cnic, phone, imei := s.Counts()
 	distinct := map[string]bool{}
 	for _, id := range s.IDs {
 		distinct[string(id.Canonical())] = true
 	}
 	r := &Report{
 		Sample: SampleSummary{
-			Files: append([]string{}, s.Files...), Rows: s.Rows, Values: s.Values,
-			Identifiers: Kinds{cnic, phone, imei}, Distinct: len(distinct), Rejected: map[string]int{},
+			Files: append([]string{}, s.Files...), Rows: s.Rows, Values: s.Values, Judged: s.Values - damaged(s),
+			Identifiers: s.Counts(), Distinct: len(distinct), Rejected: map[string]int{},
 		},
 		Plausibility: p,
 		Listings:     []ListingShare{},
@@ -90,8 +99,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func (r *Report) WriteText(w io.Writer) error {
 	s := r.Sample
 	var b strings.Builder
-	fmt.Fprintf(&b, "Sample: %s: %s rows, %s values; %s CNICs, %s mobile numbers, %s IMEIs (%s distinct)",
-		strings.Join(printableAll(s.Files), ", "), num(s.Rows), num(s.Values), num(s.Identifiers.CNIC), num(s.Identifiers.Phone), num(s.Identifiers.IMEI), num(s.Distinct))
+	judged := ""
+	if s.Judged != s.Values {
+		judged = fmt.Sprintf(" (%s judged; %s lost digits in a spreadsheet)", num(s.Judged), num(s.Values-s.Judged))
+	}
+	fmt.Fprintf(&b, "Sample: %s: %s rows, %s values%s; %s (%s distinct)",
+		strings.Join(printableAll(s.Files), ", "), num(s.Rows), num(s.Values), judged, strings.Join(kindCounts(s.Identifiers), ", "), num(s.Distinct))
 	if n := sumValues(s.Rejected); n > 0 {
 		var parts []string
 		for _, reason := range sortedReasons(s.Rejected) {
@@ -102,7 +115,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\n\n")
 
 	p := r.Plausibility
-	fmt.Fprintf(&b, "Plausibility: %s\n", strings.ToUpper(p.Verdict))
+	fmt.Fprintf(&b, "Plausibility: %s\n", strings.ToUpper(words(p.Verdict)))
 	for _, reason := range p.Reasons {
 		fmt.Fprintf(&b, "  - %s\n", reason)
 	}
@@ -129,7 +142,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			pad := strings.Repeat(" ", width-len([]rune(r[0])))
 			fmt.Fprintf(&b, "  %s%s  %7s  %6s  %11s  %s\n", r[0], pad, r[1], r[2], r[3], r[4])
 		}
-		fmt.Fprintf(&b, "\nOrigin: %s\n  %s\n", strings.ToUpper(strings.ReplaceAll(o.Verdict, "_", " ")), o.Summary)
+		fmt.Fprintf(&b, "\nOrigin: %s\n  %s\n", strings.ToUpper(words(o.Verdict)), o.Summary)
+	} else if o != nil && o.Verdict == OriginNoListings {
+		fmt.Fprintf(&b, "\nOrigin: %s\n  %s\n", strings.ToUpper(words(o.Verdict)), o.Summary)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\nNote: %s\n", n)
@@ -208,3 +223,6 @@ func printableAll(ss []string) []string {
 	}
 	return out
 }
+
+// words turns a verdict code into words: too_few -> too few.
+func words(code string) string { return strings.ReplaceAll(code, "_", " ") }

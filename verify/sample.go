@@ -84,18 +84,12 @@ func (s *Sample) Add(v ingest.Value) {
 
 // Counts returns the number of valid identifiers of each kind, repeats
 // included.
-func (s *Sample) Counts() (cnic, phone, imei int) {
+func (s *Sample) Counts() Kinds {
+	var c Kinds
 	for _, id := range s.IDs {
-		switch id.Kind() {
-		case identifier.CNIC:
-			cnic++
-		case identifier.Phone:
-			phone++
-		case identifier.IMEI:
-			imei++
-		}
+		c.Add(id.Kind(), 1)
 	}
-	return
+	return c
 }
 
 // ReadFiles reads sample files with the ingest readers (CSV/TSV, JSON lines,
@@ -159,18 +153,13 @@ func digitCount(s string) int {
 	return n
 }
 
-// digits returns the digits of an identifier's canonical form: 13 for a
-// CNIC, the 10-digit national number (3XXXXXXXXX) of a mobile number, 14 for
-// an IMEI (TAC and serial).
+// digits returns the body of an identifier's canonical form (identifier.Info
+// Fixed): 13 digits for a CNIC, the 10-digit national number (3XXXXXXXXX) of
+// a mobile number, 14 for an IMEI (TAC and serial).
 func digits(id identifier.ID) string {
-	c := string(id.Canonical())
-	switch id.Kind() {
-	case identifier.CNIC:
-		return c[len("cnic:"):]
-	case identifier.Phone:
-		return c[len("phone:+92"):]
-	case identifier.IMEI:
-		return c[len("imei:"):]
+	in, ok := identifier.InfoOf(id.Kind())
+	if !ok {
+		return ""
 	}
-	return ""
+	return string(id.Canonical())[len(in.Name)+1+len(in.Fixed):]
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/spf13/pflag"
+
 	"github.com/khabardar/khabardar/client"
 	"github.com/khabardar/khabardar/identifier"
 )
@@ -23,10 +24,7 @@ import (
 // KHABARDAR_SERVER says: a local `khabardar serve`.
 const DefaultServer = "http://127.0.0.1:8080"
 
-const checkUsage = `Usage: khabardar check [flags] VALUE...
-       khabardar check [flags] -         read values from standard input, one per line
-
-Checks whether each CNIC, mobile number or IMEI appears in a sale listing that
+const checkLong = `Checks whether each CNIC, mobile number or IMEI appears in a sale listing that
 Khabardar knows, without sending it anywhere: each value is blinded on this
 machine, the server's answer is verified against the key it publishes, and the
 match is made here. The server learns only a bucket that thousands of other
@@ -47,16 +45,15 @@ if that matters to you.
 A server that asks for bucket numbers of more than 16 bits (shared by fewer
 than about 6,900 mobile numbers) is refused: --max-bucket-bits lowers that
 limit, --unsafe-max-bucket-bits raises it.
-
-Exit status: 0 every value was checked, found or not; 1 a value was invalid
-(the others are still checked) or the check failed; 2 bad usage.
-
-Flags:
 `
 
-// notFound is said of every identifier not found, so nobody takes it as an
-// all-clear: Khabardar knows only the listings it has been given.
-const notFound = "not found — this identifier is not in any listing Khabardar knows; that does not prove your data is safe"
+const checkExit = `0 every value was checked, found or not; 1 a value was invalid
+(the others are still checked) or the check failed; 2 bad usage; 3 the
+server has no listings loaded, so a check cannot tell anything (nothing
+could have been found).`
+
+// exitNoListings is check's exit code for a server with no listings.
+const exitNoListings = 3
 
 // checkInput is one value to check: its 1-based position and either its
 // identifier or why it is not one.
@@ -66,102 +63,103 @@ type checkInput struct {
 	err *identifier.ParseError
 }
 
-func cmdCheck(ctx context.Context, cfg *Config, args []string, stdout io.Writer, log *slog.Logger) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), checkUsage)
-		fs.PrintDefaults()
-	}
-	server := fs.String("server", envOr("KHABARDAR_SERVER", DefaultServer), "the Khabardar server's URL (env KHABARDAR_SERVER)")
-	apiKey := fs.String("api-key", os.Getenv("KHABARDAR_API_KEY"), "an API key, for higher limits (env KHABARDAR_API_KEY, which other users cannot see in ps)")
-	kindName := fs.String("kind", "", "read every value as this kind: cnic, phone or imei (default: detect each)")
+func cmdCheck(fs *pflag.FlagSet, cfg *Config) runFunc {
+	server := fs.String("server", envOr("KHABARDAR_SERVER", DefaultServer), "the Khabardar server's `URL` (env KHABARDAR_SERVER)")
+	// No default from the environment: help would print the secret.
+	apiKey := fs.String("api-key", "", "an API `KEY`, for higher limits (env KHABARDAR_API_KEY, which other users cannot see in ps, unlike this flag)")
+	kindName := fs.String("kind", "", "read every value as this kind: "+identifier.NameList()+" (default: detect each)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
 	bits := addBucketBitsFlags(fs)
-	values, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	bitsOpt, err := bits.option(fs, "check", os.Stderr)
-	if err != nil {
-		return err
-	}
-	kind, err := identifier.ParseKind(*kindName)
-	if err != nil {
-		return usageError{"--kind must be cnic, phone or imei"}
-	}
-	if len(values) == 0 {
-		return usageError{"name one or more values to check, or - to read them from standard input"}
-	}
-	if *timeout <= 0 {
-		return usageError{"--timeout must be positive"}
-	}
-	values, err = expandStdin(values, os.Stdin)
-	if err != nil {
-		return err
-	}
-
-	inputs := make([]checkInput, len(values))
-	var valid []identifier.ID
-	var invalid []string
-	for i, v := range values {
-		inputs[i].pos = i + 1
-		id, err := identifier.Parse(kind, identifier.Raw(v))
+	return func(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+		values := args
+		bitsOpt, err := bits.option(fs, "check", os.Stderr)
 		if err != nil {
-			var pe *identifier.ParseError
-			if !errors.As(err, &pe) { // Parse returns only *ParseError; be safe anyway
-				pe = &identifier.ParseError{Kind: kind, Reason: identifier.ReasonUnrecognised}
+			return err
+		}
+		kind, err := identifier.ParseKind(*kindName)
+		if err != nil {
+			return usageError{"--kind must be " + identifier.NameList()}
+		}
+		if len(values) == 0 {
+			return usageError{"name one or more values to check, or - to read them from standard input"}
+		}
+		if *timeout <= 0 {
+			return usageError{"--timeout must be positive"}
+		}
+		values, err = expandStdin(values, os.Stdin)
+		if err != nil {
+			return err
+		}
+
+		inputs := make([]checkInput, len(values))
+		var valid []identifier.ID
+		var invalid []string
+		for i, v := range values {
+			inputs[i].pos = i + 1
+			id, err := identifier.Parse(kind, identifier.Raw(v))
+			if err != nil {
+				var pe *identifier.ParseError
+				if !errors.As(err, &pe) { // Parse returns only *ParseError; be safe anyway
+					pe = &identifier.ParseError{Kind: kind, Reason: identifier.ReasonUnrecognised}
+				}
+				inputs[i].err = pe
+				invalid = append(invalid, "#"+strconv.Itoa(i+1))
+				continue
 			}
-			inputs[i].err = pe
-			invalid = append(invalid, "#"+strconv.Itoa(i+1))
-			continue
+			inputs[i].id = id
+			valid = append(valid, id)
 		}
-		inputs[i].id = id
-		valid = append(valid, id)
-	}
 
-	var results []client.Result
-	var conf *client.Config
-	c, err := client.New(*server, client.WithAPIKey(*apiKey), client.WithUserAgent("khabardar-cli/1"), bitsOpt)
-	if err != nil {
-		return usageError{strings.TrimPrefix(err.Error(), "client: ")}
-	}
-	if len(valid) > 0 {
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		// The config first: a server asking for too many bucket bits is
-		// refused before anything else is said or sent.
-		if _, err = c.Config(ctx); err != nil {
-			return checkError(err, *timeout)
+		var results []client.Result
+		var conf *client.Config
+		c, err := client.New(*server, client.WithAPIKey(flagOrEnv(*apiKey, "KHABARDAR_API_KEY")), client.WithUserAgent("khabardar-cli/1"), bitsOpt)
+		if err != nil {
+			return usageError{strings.TrimPrefix(err.Error(), "client: ")}
 		}
-		if distinctCount(valid) > 1 {
-			fmt.Fprintln(os.Stderr, linkageNote)
+		if len(valid) > 0 {
+			ctx, cancel := context.WithTimeout(ctx, *timeout)
+			defer cancel()
+			// The config first: a server asking for too many bucket bits is
+			// refused before anything else is said or sent.
+			if _, err = c.Config(ctx); err != nil {
+				return checkError(err, *timeout)
+			}
+			if distinctCount(valid) > 1 {
+				fmt.Fprintln(os.Stderr, linkageNote)
+			}
+			if results, err = c.Check(ctx, valid); err != nil {
+				return checkError(err, *timeout)
+			}
+			if conf, err = c.Config(ctx); err != nil { // cached by Check: no request
+				return checkError(err, *timeout)
+			}
 		}
-		if results, err = c.Check(ctx, valid); err != nil {
-			return checkError(err, *timeout)
-		}
-		if conf, err = c.Config(ctx); err != nil { // cached by Check: no request
-			return checkError(err, *timeout)
-		}
-	}
 
-	if *asJSON {
-		err = printCheckJSON(stdout, inputs, results, conf, *server)
-	} else {
-		printCheck(stdout, inputs, results, conf)
-	}
-	if err != nil {
-		return err
-	}
-	if len(invalid) > 0 {
-		what := "are not valid identifiers"
-		if len(invalid) == 1 {
-			what = "is not a valid identifier"
+		if *asJSON {
+			err = printCheckJSON(stdout, inputs, results, conf, *server)
+		} else {
+			printCheck(stdout, inputs, results, conf)
 		}
-		return fmt.Errorf("%d of %d values %s (%s); nothing about them was sent", len(invalid), len(values), what, strings.Join(invalid, ", "))
+		if err != nil {
+			return err
+		}
+		empty := len(results) > 0 && results[0].Catalogue.Empty()
+		if empty && !*asJSON {
+			fmt.Fprintln(stdout, "\nNo listings are loaded yet: a check cannot tell you anything. Ask the server's operator, or check again later.")
+		}
+		if len(invalid) > 0 {
+			what := "are not valid identifiers"
+			if len(invalid) == 1 {
+				what = "is not a valid identifier"
+			}
+			return fmt.Errorf("%d of %d values %s (%s); nothing about them was sent", len(invalid), len(values), what, strings.Join(invalid, ", "))
+		}
+		if empty {
+			return exitCodeErr(exitNoListings)
+		}
+		return nil
 	}
-	return nil
 }
 
 // linkageNote is printed when several values are checked at once.
@@ -185,7 +183,7 @@ type bucketBitsFlags struct {
 	max, unsafe int
 }
 
-func addBucketBitsFlags(fs *flag.FlagSet) *bucketBitsFlags {
+func addBucketBitsFlags(fs *pflag.FlagSet) *bucketBitsFlags {
 	b := &bucketBitsFlags{}
 	fs.IntVar(&b.max, "max-bucket-bits", 0, fmt.Sprintf(
 		"refuse a server that asks for bucket numbers of more than `N` bits, N from 4 to %d (default %d; env %s); fewer bits hide each value among more",
@@ -198,9 +196,9 @@ func addBucketBitsFlags(fs *flag.FlagSet) *bucketBitsFlags {
 
 // option checks the flags after parsing and returns the client option. It
 // warns on stderr when the limit is raised above the default.
-func (b *bucketBitsFlags) option(fs *flag.FlagSet, cmd string, stderr io.Writer) (client.Option, error) {
+func (b *bucketBitsFlags) option(fs *pflag.FlagSet, cmd string, stderr io.Writer) (client.Option, error) {
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
 	def := client.DefaultMaxBucketBits
 	lower := func(what string, n int) (client.Option, error) {
 		switch {
@@ -243,30 +241,21 @@ func (b *bucketBitsFlags) option(fs *flag.FlagSet, cmd string, stderr io.Writer)
 	return client.WithMaxBucketBits(0), nil
 }
 
+// flagOrEnv is a flag's value, or when it is empty the environment's:
+// for secrets, whose environment value must not become a flag default that
+// help prints.
+func flagOrEnv(flag, name string) string {
+	if flag != "" {
+		return flag
+	}
+	return os.Getenv(name)
+}
+
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
 	}
 	return def
-}
-
-// parseInterleaved parses flags anywhere among the values, as people type
-// `khabardar check 0300-1234567 --json`; after "--" everything is a value.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var values []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(values, rest...), nil
-		}
-		if len(rest) == 0 {
-			return values, nil
-		}
-		values, args = append(values, rest[0]), rest[1:]
-	}
 }
 
 // expandStdin replaces each "-" with the non-blank lines of r.
@@ -348,11 +337,16 @@ func printCheck(w io.Writer, inputs []checkInput, results []client.Result, conf 
 			return "listings"
 		}
 		switch {
+		case !r.Found && r.Catalogue.Empty() && len(r.Listings) == 0:
+			fmt.Fprintf(w, "#%d (%s): %s\n", in.pos, r.Kind, client.NoListings)
+			continue
+		case !r.Found && r.Catalogue.Empty():
+			fmt.Fprintf(w, "#%d (%s): %s; it is only in %d %s shown to be fabricated\n", in.pos, r.Kind, client.NoListings, len(r.Listings), noun(len(r.Listings)))
 		case !r.Found && len(r.Listings) == 0:
-			fmt.Fprintf(w, "#%d (%s): %s\n", in.pos, r.Kind, notFound)
+			fmt.Fprintf(w, "#%d (%s): %s\n", in.pos, r.Kind, client.NotFound(r.Catalogue))
 			continue
 		case !r.Found:
-			fmt.Fprintf(w, "#%d (%s): %s; it is only in %d %s shown to be fabricated\n", in.pos, r.Kind, notFound, len(r.Listings), noun(len(r.Listings)))
+			fmt.Fprintf(w, "#%d (%s): %s; it is only in %d %s shown to be fabricated\n", in.pos, r.Kind, client.NotFound(r.Catalogue), len(r.Listings), noun(len(r.Listings)))
 		default:
 			fmt.Fprintf(w, "#%d (%s): FOUND in %d %s\n", in.pos, r.Kind, genuine, noun(genuine))
 		}
@@ -431,8 +425,9 @@ func printable(s string) string {
 // The --json output. It never holds the value checked: only its position
 // and kind.
 type checkJSON struct {
-	Results []checkResultJSON `json:"results"`
-	Server  *checkServerJSON  `json:"server,omitempty"`
+	Results   []checkResultJSON `json:"results"`
+	Catalogue *client.Catalogue `json:"catalogue,omitempty"` // what the values were checked against
+	Server    *checkServerJSON  `json:"server,omitempty"`
 }
 
 type checkServerJSON struct {
@@ -442,11 +437,14 @@ type checkServerJSON struct {
 }
 
 type checkResultJSON struct {
-	Position  int               `json:"position"`
-	InputKind string            `json:"input_kind,omitempty"`
-	Found     *bool             `json:"found,omitempty"`
-	Listings  []checkListing    `json:"listings,omitzero"`
-	Error     *checkInvalidJSON `json:"error,omitempty"`
+	Position  int    `json:"position"`
+	InputKind string `json:"input_kind,omitempty"`
+	Found     *bool  `json:"found,omitempty"`
+	// Status is found, not_found, no_listings (the server has none: the
+	// check could not tell) or invalid.
+	Status   string            `json:"status"`
+	Listings []checkListing    `json:"listings,omitzero"`
+	Error    *checkInvalidJSON `json:"error,omitempty"`
 }
 
 type checkInvalidJSON struct {
@@ -478,13 +476,22 @@ func printCheckJSON(w io.Writer, inputs []checkInput, results []client.Result, c
 		r := &out.Results[i]
 		r.Position = in.pos
 		if in.err != nil {
-			r.InputKind = in.err.Kind.String()
+			r.InputKind, r.Status = in.err.Kind.String(), "invalid"
 			r.Error = &checkInvalidJSON{Reason: in.err.Reason, Message: in.err.Error()}
 			continue
 		}
 		res := results[next]
 		next++
 		r.InputKind, r.Found = res.Kind.String(), &res.Found
+		switch {
+		case res.Found:
+			r.Status = "found"
+		case res.Catalogue.Empty():
+			r.Status = "no_listings"
+		default:
+			r.Status = "not_found"
+		}
+		out.Catalogue = &res.Catalogue
 		r.Listings = []checkListing{}
 		for _, l := range res.Listings {
 			cl := checkListing{

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,13 +14,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/adminsock"
 	"github.com/khabardar/khabardar/api"
 	"github.com/khabardar/khabardar/boltstore"
 	"github.com/khabardar/khabardar/hashing"
+	"github.com/khabardar/khabardar/internal/quiet"
 	"github.com/khabardar/khabardar/internal/redisurl"
 	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/redisstore"
+	"github.com/khabardar/khabardar/sms"
+	"github.com/khabardar/khabardar/wire"
 )
 
 // Config is all of khabardar's configuration. Each field has a default, an
@@ -31,7 +36,7 @@ type Config struct {
 	RedisURL    string // KHABARDAR_REDIS_URL: use Redis instead of the embedded store
 	KeyFile     string // KHABARDAR_KEY_FILE: default <DataDir>/key.json; required with Redis
 	Addr        string // KHABARDAR_ADDR: where serve listens
-	BucketBits  int    // KHABARDAR_BUCKET_BITS: see README, "Choosing bucket_bits"
+	BucketBits  int    // KHABARDAR_BUCKET_BITS: see docs/operating.md, "Choosing bucket_bits"
 	SuffixBytes int    // KHABARDAR_SUFFIX_BYTES
 	LogLevel    string // KHABARDAR_LOG_LEVEL: debug, info (default), warn or error; debug logs every request
 
@@ -69,8 +74,34 @@ type Config struct {
 	PublicURL       string // KHABARDAR_PUBLIC_URL: the public base URL, e.g. https://khabardar.pk: what Twilio signs, and the site SMS replies name
 	TwilioAuthToken string // KHABARDAR_TWILIO_AUTH_TOKEN: enables POST /v1/sms/twilio
 	SMSSecret       string // KHABARDAR_SMS_SECRET: enables /v1/sms/kannel
-	RateSMSSender   string // KHABARDAR_RATE_SMS_SENDER: messages per sender
-	RateSMSGateway  string // KHABARDAR_RATE_SMS_GATEWAY: messages per gateway
+	// The WhatsApp Cloud API (secrets, from the environment only): the
+	// first three enable /v1/whatsapp.
+	WhatsAppAppSecret     string        // KHABARDAR_WHATSAPP_APP_SECRET
+	WhatsAppVerifyToken   string        // KHABARDAR_WHATSAPP_VERIFY_TOKEN
+	WhatsAppAccessToken   string        // KHABARDAR_WHATSAPP_ACCESS_TOKEN
+	WhatsAppPhoneNumberID string        // KHABARDAR_WHATSAPP_PHONE_NUMBER_ID
+	WhatsAppGraphURL      string        // KHABARDAR_WHATSAPP_GRAPH_URL
+	WhatsAppTimeout       time.Duration // KHABARDAR_WHATSAPP_TIMEOUT: one Graph API request's bound
+	RateSMSSender         string        // KHABARDAR_RATE_SMS_SENDER: messages per sender
+	RateSMSGateway        string        // KHABARDAR_RATE_SMS_GATEWAY: messages per gateway
+	RateAlertSend         string        // KHABARDAR_RATE_ALERT_SEND: alerts sent per outbound gateway
+	RateAlertSubscribe    string        // KHABARDAR_RATE_ALERT_SUBSCRIBE: subscriptions per sender
+
+	// serve only: alerts, sent by SMS through one outbound gateway
+	// (alerts.go): Kannel's sendsms interface if its URL is set, else
+	// Twilio's Messages API. Secrets from the environment only.
+	AlertsSecret       string        // KHABARDAR_ALERTS_SECRET: alerts are off without it
+	AlertsQuietHours   string        // KHABARDAR_ALERTS_QUIET_HOURS: HH:MM-HH:MM, Pakistan time, or off
+	AlertsPoll         time.Duration // KHABARDAR_ALERTS_POLL: how often serve looks for alerts to send
+	AlertsLease        time.Duration // KHABARDAR_ALERTS_LEASE: how long a claimed alert is one replica's
+	AlertsRetry        time.Duration // KHABARDAR_ALERTS_RETRY: the wait after a first failed send
+	KannelSendURL      string        // KHABARDAR_KANNEL_SENDSMS_URL: e.g. http://127.0.0.1:13013/cgi-bin/sendsms
+	KannelSendUser     string        // KHABARDAR_KANNEL_SENDSMS_USER: a sendsms-user
+	KannelSendPassword string        // KHABARDAR_KANNEL_SENDSMS_PASSWORD: its password
+	KannelSendFrom     string        // KHABARDAR_KANNEL_SENDSMS_FROM: the short code or sender ID; "" is the sendsms-user's default-sender
+	TwilioAccountSID   string        // KHABARDAR_TWILIO_ACCOUNT_SID: AC…, with KHABARDAR_TWILIO_AUTH_TOKEN the API's credentials
+	TwilioFrom         string        // KHABARDAR_TWILIO_FROM: an E.164 number, a Messaging Service SID (MG…) or an alphanumeric sender ID
+	TwilioAPIURL       string        // KHABARDAR_TWILIO_API_URL: the API's base URL, for tests
 
 	// serve only: connections (api/listener.go) and the metrics listener.
 	HeaderTimeout   time.Duration // KHABARDAR_HEADER_TIMEOUT: from accept to the end of the first request's head
@@ -81,7 +112,7 @@ type Config struct {
 
 // Defaults. DefaultBucketBits: with 16 bits a bucket is shared by about
 // 4.5×10⁸ / 65,536 ≈ 6,900 possible mobile numbers, and at 10 million stored
-// identifiers holds about 150 entries (a few KB): see README.
+// identifiers holds about 150 entries (a few KB): see docs/operating.md.
 const (
 	DefaultDataDir     = "./khabardar-data"
 	DefaultAddr        = "127.0.0.1:8080"
@@ -112,6 +143,8 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		RateGlobalEvaluate: rates.GlobalEvaluate,
 		RateSMSSender:      rates.SMSSender,
 		RateSMSGateway:     rates.SMSGateway,
+		RateAlertSend:      rates.AlertSend,
+		RateAlertSubscribe: rates.AlertSubscribe,
 		BucketCacheMB:      api.DefaultBucketCacheBytes >> 20,
 		BucketCacheTTL:     api.DefaultBucketCacheTTL,
 
@@ -123,29 +156,51 @@ func newConfig(getenv func(string) string) (*Config, error) {
 		HeaderTimeout:        api.DefaultHeaderTimeout,
 		MaxConnsPerAddr:      api.DefaultMaxConnsPerAddr,
 		MetricsAddr:          DefaultMetricsAddr,
+		AlertsQuietHours:     quiet.Default,
+		AlertsPoll:           10 * time.Second,
+		AlertsLease:          2 * time.Minute,
+		AlertsRetry:          time.Minute,
+		TwilioAPIURL:         sms.DefaultTwilioAPI,
 	}
 	str := map[string]*string{
-		"KHABARDAR_DATA":                 &c.DataDir,
-		"KHABARDAR_REDIS_URL":            &c.RedisURL,
-		"KHABARDAR_KEY_FILE":             &c.KeyFile,
-		"KHABARDAR_ADDR":                 &c.Addr,
-		"KHABARDAR_LOG_LEVEL":            &c.LogLevel,
-		"KHABARDAR_RATE_EVALUATE":        &c.RateEvaluate,
-		"KHABARDAR_RATE_BUCKET":          &c.RateBucket,
-		"KHABARDAR_RATE_LISTING":         &c.RateListing,
-		"KHABARDAR_RATE_GLOBAL_EVALUATE": &c.RateGlobalEvaluate,
-		"KHABARDAR_TRUSTED_PROXIES":      &c.TrustedProxies,
-		"KHABARDAR_SITE_DIR":             &c.SiteDir,
-		"KHABARDAR_PUBLIC_URL":           &c.PublicURL,
-		"KHABARDAR_TWILIO_AUTH_TOKEN":    &c.TwilioAuthToken,
-		"KHABARDAR_SMS_SECRET":           &c.SMSSecret,
-		"KHABARDAR_RATE_SMS_SENDER":      &c.RateSMSSender,
-		"KHABARDAR_RATE_SMS_GATEWAY":     &c.RateSMSGateway,
+		"KHABARDAR_DATA":                     &c.DataDir,
+		"KHABARDAR_REDIS_URL":                &c.RedisURL,
+		"KHABARDAR_KEY_FILE":                 &c.KeyFile,
+		"KHABARDAR_ADDR":                     &c.Addr,
+		"KHABARDAR_LOG_LEVEL":                &c.LogLevel,
+		"KHABARDAR_RATE_EVALUATE":            &c.RateEvaluate,
+		"KHABARDAR_RATE_BUCKET":              &c.RateBucket,
+		"KHABARDAR_RATE_LISTING":             &c.RateListing,
+		"KHABARDAR_RATE_GLOBAL_EVALUATE":     &c.RateGlobalEvaluate,
+		"KHABARDAR_TRUSTED_PROXIES":          &c.TrustedProxies,
+		"KHABARDAR_SITE_DIR":                 &c.SiteDir,
+		"KHABARDAR_PUBLIC_URL":               &c.PublicURL,
+		"KHABARDAR_TWILIO_AUTH_TOKEN":        &c.TwilioAuthToken,
+		"KHABARDAR_SMS_SECRET":               &c.SMSSecret,
+		"KHABARDAR_WHATSAPP_APP_SECRET":      &c.WhatsAppAppSecret,
+		"KHABARDAR_WHATSAPP_VERIFY_TOKEN":    &c.WhatsAppVerifyToken,
+		"KHABARDAR_WHATSAPP_ACCESS_TOKEN":    &c.WhatsAppAccessToken,
+		"KHABARDAR_WHATSAPP_PHONE_NUMBER_ID": &c.WhatsAppPhoneNumberID,
+		"KHABARDAR_WHATSAPP_GRAPH_URL":       &c.WhatsAppGraphURL,
+		"KHABARDAR_RATE_SMS_SENDER":          &c.RateSMSSender,
+		"KHABARDAR_RATE_SMS_GATEWAY":         &c.RateSMSGateway,
+		"KHABARDAR_RATE_ALERT_SEND":          &c.RateAlertSend,
+		"KHABARDAR_RATE_ALERT_SUBSCRIBE":     &c.RateAlertSubscribe,
 
 		"KHABARDAR_RATE_EVALUATE_56":      &c.RateEvaluate56,
 		"KHABARDAR_RATE_EVALUATE_48":      &c.RateEvaluate48,
 		"KHABARDAR_RATE_RESERVE_EVALUATE": &c.RateReserveEvaluate,
 		"KHABARDAR_METRICS_ADDR":          &c.MetricsAddr,
+
+		"KHABARDAR_ALERTS_SECRET":           &c.AlertsSecret,
+		"KHABARDAR_ALERTS_QUIET_HOURS":      &c.AlertsQuietHours,
+		"KHABARDAR_KANNEL_SENDSMS_URL":      &c.KannelSendURL,
+		"KHABARDAR_KANNEL_SENDSMS_USER":     &c.KannelSendUser,
+		"KHABARDAR_KANNEL_SENDSMS_PASSWORD": &c.KannelSendPassword,
+		"KHABARDAR_KANNEL_SENDSMS_FROM":     &c.KannelSendFrom,
+		"KHABARDAR_TWILIO_ACCOUNT_SID":      &c.TwilioAccountSID,
+		"KHABARDAR_TWILIO_FROM":             &c.TwilioFrom,
+		"KHABARDAR_TWILIO_API_URL":          &c.TwilioAPIURL,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
@@ -164,7 +219,7 @@ func newConfig(getenv func(string) string) (*Config, error) {
 			*p = n
 		}
 	}
-	for name, p := range map[string]*time.Duration{"KHABARDAR_BUCKET_CACHE_TTL": &c.BucketCacheTTL, "KHABARDAR_HEADER_TIMEOUT": &c.HeaderTimeout} {
+	for name, p := range map[string]*time.Duration{"KHABARDAR_BUCKET_CACHE_TTL": &c.BucketCacheTTL, "KHABARDAR_HEADER_TIMEOUT": &c.HeaderTimeout, "KHABARDAR_ALERTS_POLL": &c.AlertsPoll, "KHABARDAR_ALERTS_LEASE": &c.AlertsLease, "KHABARDAR_ALERTS_RETRY": &c.AlertsRetry, "KHABARDAR_WHATSAPP_TIMEOUT": &c.WhatsAppTimeout} {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -199,18 +254,18 @@ func (c *Config) applyLogLevel() error {
 }
 
 // register adds the store and key flags to fs.
-func (c *Config) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.DataDir, "data", c.DataDir, "embedded store directory (env KHABARDAR_DATA)")
-	fs.StringVar(&c.RedisURL, "redis", c.RedisURL, "Redis URL instead of the embedded store: redis://127.0.0.1:6379/0, or redis-cluster://host:port,host:port for a cluster (env KHABARDAR_REDIS_URL)")
-	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "server key file (env KHABARDAR_KEY_FILE; default <data>/key.json; required with --redis)")
+func (c *Config) register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "`DIR` of the embedded store (env KHABARDAR_DATA)")
+	fs.StringVar(&c.RedisURL, "redis", c.RedisURL, "Redis `URL` instead of the embedded store: redis://127.0.0.1:6379/0, or redis-cluster://host:port,host:port for a cluster (env KHABARDAR_REDIS_URL)")
+	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "server key `FILE` (env KHABARDAR_KEY_FILE; default <data>/key.json; required with --redis)")
 	fs.IntVar(&c.BucketBits, "bucket-bits", c.BucketBits, "bits of the VOPRF output that name a bucket, a multiple of 4 (env KHABARDAR_BUCKET_BITS)")
 	fs.IntVar(&c.SuffixBytes, "suffix-bytes", c.SuffixBytes, "bytes of the VOPRF output stored per identifier, at least 8 (env KHABARDAR_SUFFIX_BYTES)")
 }
 
 // registerServe adds serve's own flags to fs.
-func (c *Config) registerServe(fs *flag.FlagSet) {
-	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT (env KHABARDAR_ADDR)")
-	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, fmt.Sprintf("most elements per evaluation for anonymous callers, 1 to %d; API keys have their own (env KHABARDAR_MAX_BATCH)", api.MaxBatchLimit))
+func (c *Config) registerServe(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address `HOST:PORT` (env KHABARDAR_ADDR)")
+	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, fmt.Sprintf("most elements per evaluation for anonymous callers, 1 to %d; API keys have their own (env KHABARDAR_MAX_BATCH)", wire.MaxBatchLimit))
 	fs.StringVar(&c.RateEvaluate, "rate-evaluate", c.RateEvaluate, "evaluated elements per anonymous client, as COUNT-S|M|H|D (env KHABARDAR_RATE_EVALUATE)")
 	fs.StringVar(&c.RateBucket, "rate-bucket", c.RateBucket, "bucket requests per anonymous client (env KHABARDAR_RATE_BUCKET)")
 	fs.StringVar(&c.RateListing, "rate-listing", c.RateListing, "listing requests per anonymous client (env KHABARDAR_RATE_LISTING)")
@@ -224,6 +279,8 @@ func (c *Config) registerServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the service's public base URL, e.g. https://khabardar.pk: what an SMS gateway calls and signs, and the site SMS replies name (env KHABARDAR_PUBLIC_URL)")
 	fs.StringVar(&c.RateSMSSender, "rate-sms-sender", c.RateSMSSender, "SMS messages per sender (env KHABARDAR_RATE_SMS_SENDER)")
 	fs.StringVar(&c.RateSMSGateway, "rate-sms-gateway", c.RateSMSGateway, "SMS messages per gateway (env KHABARDAR_RATE_SMS_GATEWAY)")
+	fs.StringVar(&c.RateAlertSend, "rate-alert-send", c.RateAlertSend, "alerts sent per outbound gateway, what the operator pays for; shared by replicas on Redis (env KHABARDAR_RATE_ALERT_SEND)")
+	fs.StringVar(&c.RateAlertSubscribe, "rate-alert-subscribe", c.RateAlertSubscribe, "ALERT subscriptions per SMS sender (env KHABARDAR_RATE_ALERT_SUBSCRIBE)")
 	fs.IntVar(&c.BucketCacheMB, "bucket-cache-mb", c.BucketCacheMB, "MiB of buckets cached in process; 0 turns the cache off (env KHABARDAR_BUCKET_CACHE_MB)")
 	fs.DurationVar(&c.BucketCacheTTL, "bucket-cache-ttl", c.BucketCacheTTL, fmt.Sprintf("how long a cached bucket is served, 1s to %v: after an ingest, replicas serve the new entries within this (env KHABARDAR_BUCKET_CACHE_TTL)", api.DefaultBucketMaxAge))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env KHABARDAR_TRUSTED_PROXIES)")
@@ -232,14 +289,15 @@ func (c *Config) registerServe(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", c.HeaderTimeout, "close a connection whose first request head has not arrived this long after accept, 1s to 1m (env KHABARDAR_HEADER_TIMEOUT)")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open client connections; 0: the file-descriptor limit less a reserve (env KHABARDAR_MAX_CONNS)")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", c.MaxConnsPerAddr, "most open connections per client IPv4 address or IPv6 /64, trusted proxies aside; 0: no cap (env KHABARDAR_MAX_CONNS_PER_ADDR)")
+	c.registerAlerts(fs)
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, `where to serve Prometheus /metrics, HOST:PORT; "" or off: nowhere (env KHABARDAR_METRICS_ADDR)`)
 }
 
 // serveLimits checks serve's settings and returns the rate limiter's
 // configuration (without its Redis client).
 func (c *Config) serveLimits() (ratelimit.Config, error) {
-	if c.MaxBatch < 1 || c.MaxBatch > api.MaxBatchLimit {
-		return ratelimit.Config{}, fmt.Errorf("--max-batch must be from 1 to %d, not %d", api.MaxBatchLimit, c.MaxBatch)
+	if c.MaxBatch < 1 || c.MaxBatch > wire.MaxBatchLimit {
+		return ratelimit.Config{}, fmt.Errorf("--max-batch must be from 1 to %d, not %d", wire.MaxBatchLimit, c.MaxBatch)
 	}
 	if c.BucketCacheMB < 0 || c.BucketCacheMB > 1<<20 {
 		return ratelimit.Config{}, fmt.Errorf("--bucket-cache-mb must be from 0 (no cache) to %d, not %d", 1<<20, c.BucketCacheMB)
@@ -258,6 +316,7 @@ func (c *Config) serveLimits() (ratelimit.Config, error) {
 	}
 	rc := ratelimit.Config{Evaluate: c.RateEvaluate, Bucket: c.RateBucket, Listing: c.RateListing, GlobalEvaluate: c.RateGlobalEvaluate,
 		SMSSender: c.RateSMSSender, SMSGateway: c.RateSMSGateway,
+		AlertSend: c.RateAlertSend, AlertSubscribe: c.RateAlertSubscribe,
 		Evaluate56: c.RateEvaluate56, Evaluate48: c.RateEvaluate48, GlobalReservePercent: c.GlobalReservePercent,
 		ReserveEvaluate: c.RateReserveEvaluate, ReserveBurst: c.ReserveBurst}
 	if rc.GlobalReservePercent == 0 {
@@ -265,6 +324,7 @@ func (c *Config) serveLimits() (ratelimit.Config, error) {
 	}
 	for flag, r := range map[string]string{"--rate-evaluate": c.RateEvaluate, "--rate-bucket": c.RateBucket, "--rate-listing": c.RateListing, "--rate-global-evaluate": c.RateGlobalEvaluate,
 		"--rate-sms-sender": c.RateSMSSender, "--rate-sms-gateway": c.RateSMSGateway,
+		"--rate-alert-send": c.RateAlertSend, "--rate-alert-subscribe": c.RateAlertSubscribe,
 		"--rate-evaluate-56": c.RateEvaluate56, "--rate-evaluate-48": c.RateEvaluate48, "--rate-reserve-evaluate": c.RateReserveEvaluate} {
 		if _, err := ratelimit.ParseRate(r); err != nil {
 			return ratelimit.Config{}, fmt.Errorf("%s: %s", flag, khabardar.ErrorMessage(err))
@@ -373,38 +433,130 @@ type env struct {
 	store  khabardar.Store
 }
 
-// open loads (or on first use creates) the key and opens the configured
-// store bound to the key's layout.
+// open opens the configured store bound to the key's layout, with the key.
+// On first use it creates the key, but writes the key file only once the
+// store is open and bound: a store that cannot be reached, or is bound to
+// another key, leaves no new key file behind.
+// openStore opens the configured store without Init: Redis if a URL is
+// set, else bolt in the data directory.
+func (c *Config) openStore(ctx context.Context) (khabardar.Store, error) {
+	if c.RedisURL != "" {
+		if c.serving {
+			return redisstore.OpenServing(ctx, c.RedisURL)
+		}
+		return redisstore.Open(ctx, c.RedisURL)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return boltstore.Open(c.DataDir)
+}
+
 func (c *Config) open(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	key, created, err := hashing.LoadOrCreateKey(c.KeyFile)
+	key, err := hashing.LoadKey(c.KeyFile)
+	fresh := errors.Is(err, hashing.ErrNoKey)
+	if fresh {
+		key, err = hashing.GenerateKey()
+	}
 	if err != nil {
 		return nil, err
 	}
-	if created {
-		log.Info("created a new server key", "key_file", c.KeyFile, "key_id", key.ID())
-	}
 	layout := khabardar.Layout{KeyID: key.ID(), BucketBits: c.BucketBits, SuffixBytes: c.SuffixBytes}
-	var s khabardar.Store
-	if c.RedisURL != "" {
-		if c.serving {
-			s, err = redisstore.OpenServing(ctx, c.RedisURL)
-		} else {
-			s, err = redisstore.Open(ctx, c.RedisURL)
-		}
-	} else {
-		if err = os.MkdirAll(c.DataDir, 0o700); err == nil {
-			s, err = boltstore.Open(c.DataDir)
-		}
-	}
+	s, err := c.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.Init(ctx, layout); err != nil {
 		s.Close()
-		return nil, err
+		return nil, c.layoutAdvice(err, key, fresh)
+	}
+	if fresh {
+		if err := key.Save(c.KeyFile); err != nil {
+			s.Close()
+			return nil, err
+		}
+		log.Info("created a new server key", "key_file", c.KeyFile, "key_id", key.ID())
 	}
 	return &env{key: key, layout: layout, store: s}, nil
+}
+
+// adminEnv is open for the catalogue commands: with serve running on this
+// embedded data directory, the store is the running server's, reached
+// through its admin socket (package adminsock); else the store itself.
+func (c *Config) adminEnv(ctx context.Context, log *slog.Logger) (*env, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.RedisURL == "" {
+		return c.adminEmbedded(ctx, log, time.Now().Add(adminRetry))
+	}
+	return c.open(ctx, log)
+}
+
+// adminRetry is how long a catalogue command keeps trying when the store is
+// locked but no server answers on its socket yet: a serve that has opened
+// the store and is about to open the socket.
+const adminRetry = 3 * time.Second
+
+func (c *Config) adminEmbedded(ctx context.Context, log *slog.Logger, until time.Time) (*env, error) {
+	for {
+		cl, err := adminsock.DialContext(ctx, adminsock.SocketPath(c.DataDir))
+		switch {
+		case err == nil:
+			key, err := hashing.LoadKey(c.KeyFile)
+			if err != nil {
+				cl.Close()
+				return nil, err
+			}
+			layout := khabardar.Layout{KeyID: key.ID(), BucketBits: c.BucketBits, SuffixBytes: c.SuffixBytes}
+			if err := cl.Init(ctx, layout); err != nil {
+				cl.Close()
+				return nil, c.layoutAdvice(err, key, false)
+			}
+			log.Debug("using the running server through its admin socket", "pid", cl.Info().PID)
+			return &env{key: key, layout: layout, store: cl}, nil
+		case !errors.Is(err, adminsock.ErrNoServer):
+			return nil, err
+		}
+		e, err := c.open(ctx, log)
+		if !errors.Is(err, boltstore.ErrLocked) || time.Now().After(until) {
+			return e, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// admin is adminEnv's store.
+func (c *Config) admin(ctx context.Context, log *slog.Logger) (khabardar.Store, error) {
+	e, err := c.adminEnv(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	return e.store, nil
+}
+
+// layoutAdvice adds to a layout mismatch what the operator can do about it.
+func (c *Config) layoutAdvice(err error, key *hashing.Key, fresh bool) error {
+	if khabardar.ErrorCode(err) != khabardar.ELAYOUTMISMATCH {
+		return err
+	}
+	where := "this --data directory (" + c.DataDir + ")"
+	if c.RedisURL != "" {
+		where = "this Redis database"
+	}
+	have := fmt.Sprintf("The key file %s holds key %s", c.KeyFile, key.ID())
+	if fresh {
+		have = fmt.Sprintf("There is no key file at %s (a new key %s was made and not saved)", c.KeyFile, key.ID())
+	}
+	return khabardar.Errorf(khabardar.ELAYOUTMISMATCH,
+		"%s. %s. Either use the key file that holds the store's key (restore it from your backup, or name it with --key-file), "+
+			"or keep this key and start a new store: a new --data directory (or an empty Redis database), then add the listings and ingest their files again. "+
+			"Nothing was written to %s.", khabardar.ErrorMessage(err), have, where)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,8 +10,10 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/ingest"
 )
 
@@ -20,6 +21,9 @@ import (
 type columnsFlag []ingest.ColumnSpec
 
 func (c *columnsFlag) String() string { return fmt.Sprint(len(*c)) }
+
+// Type names the value in help: --column NAME[=KIND].
+func (c *columnsFlag) Type() string { return "NAME[=KIND]" }
 
 func (c *columnsFlag) Set(s string) error {
 	spec, err := ingest.ParseColumnSpec(s)
@@ -30,9 +34,8 @@ func (c *columnsFlag) Set(s string) error {
 	return nil
 }
 
-func cmdIngest(ctx context.Context, cfg *Config, args []string, stdout io.Writer, log *slog.Logger) error {
-	fs := flags("ingest", cfg, stdout)
-	listing := fs.String("listing", "", "the listing the identifiers were offered in (required)")
+func cmdIngest(fs *pflag.FlagSet, cfg *Config) runFunc {
+	listing := fs.String("listing", "", "`ID` of the listing the identifiers were offered in (required)")
 	var cols columnsFlag
 	fs.Var(&cols, "column", "use this column, as NAME or NAME=cnic|phone|imei (repeatable; default: found by header and content)")
 	format := fs.String("format", "", "csv, tsv, jsonl, xlsx or text (default: from the file name)")
@@ -41,38 +44,43 @@ func cmdIngest(ctx context.Context, cfg *Config, args []string, stdout io.Writer
 	workers := fs.Int("workers", 0, "hashing goroutines (default: one per core)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress bar on stderr (default: when stderr is a terminal)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *listing == "" {
-		return usageError{"--listing is required"}
-	}
-	if fs.NArg() == 0 {
-		return usageError{"name one or more files to ingest"}
-	}
-	e, err := cfg.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer e.store.Close()
+	return func(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+		if *listing == "" {
+			return usageError{"--listing is required"}
+		}
+		if len(args) == 0 {
+			return usageError{"name one or more files to ingest"}
+		}
+		e, err := cfg.adminEnv(ctx, log)
+		if err != nil {
+			return err
+		}
+		defer e.store.Close()
+		if _, err := listingOrHint(ctx, e.store, *listing); err != nil {
+			return err
+		}
 
-	run := ingest.Config{
-		Store: e.store, Key: e.key, Layout: e.layout, ListingID: *listing,
-		Options:   ingest.Options{Format: *format, Columns: cols, Sheet: *sheet},
-		BatchSize: *batch, Workers: *workers,
+		run := ingest.Config{
+			Store: e.store, Key: e.key, Layout: e.layout, ListingID: *listing,
+			Options:   ingest.Options{Format: *format, Columns: cols, Sheet: *sheet},
+			BatchSize: *batch, Workers: *workers,
+		}
+		if m, ok := e.store.(khabardar.WatchMatcher); ok {
+			run.Watches = m
+		}
+		if *progress {
+			run.Progress = progressBar()
+		}
+		sum, err := ingest.Run(ctx, run, args)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, sum)
+		}
+		printSummary(stdout, sum)
+		return nil
 	}
-	if *progress {
-		run.Progress = progressBar()
-	}
-	sum, err := ingest.Run(ctx, run, fs.Args())
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, sum)
-	}
-	printSummary(stdout, sum)
-	return nil
 }
 
 // progressBar draws one bar per file, by bytes read, on stderr.
@@ -101,8 +109,8 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	rate := float64(s.Identifiers.Total()) / s.Elapsed.Seconds()
 	fmt.Fprintf(w, "ingested %s into listing %s in %s (%.0f identifiers/s)\n", strings.Join(s.Files, ", "), s.Listing, s.Elapsed.Round(time.Millisecond), rate)
 	fmt.Fprintf(w, "  rows:          %d (%d without an identifier)\n", s.Rows, s.EmptyRows)
-	fmt.Fprintf(w, "  identifiers:   %d  (cnic %d, phone %d, imei %d)\n", s.Identifiers.Total(), s.Identifiers.CNIC, s.Identifiers.Phone, s.Identifiers.IMEI)
-	fmt.Fprintf(w, "  new:           %d  (cnic %d, phone %d, imei %d)\n", s.New.Total(), s.New.CNIC, s.New.Phone, s.New.IMEI)
+	fmt.Fprintf(w, "  identifiers:   %d  (%s)\n", s.Identifiers.Total(), byKind(s.Identifiers))
+	fmt.Fprintf(w, "  new:           %d  (%s)\n", s.New.Total(), byKind(s.New))
 	fmt.Fprintf(w, "  duplicates:    %d  (repeated in the files or already in the listing)\n", s.Duplicates)
 	fmt.Fprintf(w, "  rejected:      %d\n", s.RejectedTotal())
 	for _, reason := range sortedKeys(s.Rejected) {
@@ -121,7 +129,10 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 		}
 		fmt.Fprintf(w, "    %-22s %d  rows %s%s\n", reason+":", r.Count, strings.Join(rows, ", "), more)
 	}
-	fmt.Fprintf(w, "  listing now:   %d  (cnic %d, phone %d, imei %d)\n", s.ListingCounts.Total(), s.ListingCounts.CNIC, s.ListingCounts.Phone, s.ListingCounts.IMEI)
+	fmt.Fprintf(w, "  listing now:   %d  (%s)\n", s.ListingCounts.Total(), byKind(s.ListingCounts))
+	if s.AlertsQueued > 0 {
+		fmt.Fprintf(w, "  alerts queued: %d  (subscribers watching these identifiers)\n", s.AlertsQueued)
+	}
 }
 
-var _ flag.Value = (*columnsFlag)(nil)
+var _ pflag.Value = (*columnsFlag)(nil)

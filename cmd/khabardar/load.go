@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,26 +12,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/khabardar/khabardar/loadgen"
 )
 
-const loadUsage = `khabardar load --server URL[,URL...] [--concurrency N] [--checks N] [--duration D] [--rate R] [--batch N] [--pids PID,...] [--json]
-
-Drives the lookup flow (config, evaluate with proof, bucket) against the
+const loadLong = `Drives the lookup flow (config, evaluate with proof, bucket) against the
 servers with synthetic mobile numbers, until --checks checks or --duration,
 and reports checks/s, latency percentiles per operation, errors by kind and
 the memory of --pids over time. Servers rate-limit evaluations per address:
 give an API key (KHABARDAR_API_KEY) or start them with higher --rate-* limits.
-
 `
 
-func cmdLoad(ctx context.Context, cfg *Config, args []string, stdout io.Writer, log *slog.Logger) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), loadUsage)
-		fs.PrintDefaults()
-	}
+func cmdLoad(fs *pflag.FlagSet, cfg *Config) runFunc {
 	servers := fs.String("server", envOr("KHABARDAR_SERVER", DefaultServer), "comma-separated base URLs of the servers (env KHABARDAR_SERVER)")
 	var lc loadgen.Config
 	fs.IntVar(&lc.Concurrency, "concurrency", loadgen.DefaultConcurrency, "virtual users, one check at a time each")
@@ -44,37 +36,36 @@ func cmdLoad(ctx context.Context, cfg *Config, args []string, stdout io.Writer, 
 	fs.DurationVar(&lc.SampleEvery, "sample-every", loadgen.DefaultSampleEvery, "how often to sample --pids' memory")
 	pids := fs.String("pids", "", "comma-separated PIDs of server processes whose memory to sample (Linux)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	for _, s := range strings.Split(*servers, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			lc.Targets = append(lc.Targets, s)
+	return func(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+		for _, s := range strings.Split(*servers, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				lc.Targets = append(lc.Targets, s)
+			}
 		}
-	}
-	for _, p := range strings.Split(*pids, ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
+		for _, p := range strings.Split(*pids, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			pid, err := strconv.Atoi(p)
+			if err != nil || pid <= 0 {
+				return usageError{"--pids takes process IDs, such as 1234,1240"}
+			}
+			lc.PIDs = append(lc.PIDs, pid)
 		}
-		pid, err := strconv.Atoi(p)
-		if err != nil || pid <= 0 {
-			return usageError{"--pids takes process IDs, such as 1234,1240"}
+		lc.APIKey = os.Getenv("KHABARDAR_API_KEY")
+		if err := lc.Validate(); err != nil {
+			return usageError{errorText(err)}
 		}
-		lc.PIDs = append(lc.PIDs, pid)
+		rep, err := loadgen.Run(ctx, lc)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, rep)
+		}
+		printLoad(stdout, rep)
+		return nil
 	}
-	lc.APIKey = os.Getenv("KHABARDAR_API_KEY")
-	if err := lc.Validate(); err != nil {
-		return usageError{errorText(err)}
-	}
-	rep, err := loadgen.Run(ctx, lc)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, rep)
-	}
-	printLoad(stdout, rep)
-	return nil
 }
 
 func printLoad(w io.Writer, r *loadgen.Report) {

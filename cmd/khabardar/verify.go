@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/khabardar/khabardar/client"
@@ -23,9 +23,7 @@ import (
 	"github.com/khabardar/khabardar/verify"
 )
 
-const verifyUsage = `Usage: khabardar verify [flags] SAMPLE...
-
-Helps judge a seller's sample ("fresh data of 2 million citizens") without
+const verifyLong = `Helps judge a seller's sample ("fresh data of 2 million citizens") without
 letting it out of this machine: is it plausible real data, and is it new, or
 an old listing sold again?
 
@@ -33,7 +31,8 @@ an old listing sold again?
    CNICs' province digits against the 2023 census, their area and gender
    digits; the mobile numbers' prefixes; the IMEIs' check digits and type
    codes; repeats; runs of consecutive numbers. Verdict: plausible,
-   suspicious or fabricated, with the numbers behind it.
+   suspicious or fabricated, with the numbers behind it; "too few to judge"
+   when fewer than half of the tests had enough values to look.
 2. Known listings: each identifier is blinded here and matched here, as
    'khabardar check' does; the server sees only blinded values and bucket
    numbers. For each listing: how much of the sample it holds, with a 95%
@@ -46,28 +45,21 @@ hour by default), so at most --max-lookups identifiers, chosen at random, are
 looked up; a random part measures the shares as well, with wider intervals.
 
 The server is refused if it asks for bucket numbers of more than 16 bits:
-see 'khabardar check -h' (--max-bucket-bits, --unsafe-max-bucket-bits).
-
-Exit status: 0 the sample was judged (whatever the verdict); 1 it could not
-be read or looked up; 2 bad usage.
-
-Flags:
+see 'khabardar check --help' (--max-bucket-bits, --unsafe-max-bucket-bits).
 `
+
+const verifyExit = `0 the sample was judged (whatever the verdict); 1 it could not
+be read or looked up; 2 bad usage.`
 
 // verifyChunk is how many identifiers one client.Check looks up: a few full
 // evaluation batches, so the progress bar moves and a rate limit part way
 // leaves finished chunks to report.
 const verifyChunk = 100
 
-func cmdVerify(ctx context.Context, cfg *Config, args []string, stdout io.Writer, log *slog.Logger) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), verifyUsage)
-		fs.PrintDefaults()
-	}
-	server := fs.String("server", envOr("KHABARDAR_SERVER", DefaultServer), "the Khabardar server's URL (env KHABARDAR_SERVER)")
-	apiKey := fs.String("api-key", os.Getenv("KHABARDAR_API_KEY"), "an API key, for higher limits (env KHABARDAR_API_KEY, which other users cannot see in ps)")
+func cmdVerify(fs *pflag.FlagSet, cfg *Config) runFunc {
+	server := fs.String("server", envOr("KHABARDAR_SERVER", DefaultServer), "the Khabardar server's `URL` (env KHABARDAR_SERVER)")
+	// No default from the environment: help would print the secret.
+	apiKey := fs.String("api-key", "", "an API `KEY`, for higher limits (env KHABARDAR_API_KEY, which other users cannot see in ps, unlike this flag)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	htmlFile := fs.String("html", "", "also write a self-contained HTML report to this file")
 	offline := fs.Bool("offline", false, "judge plausibility only: look nothing up")
@@ -80,98 +72,116 @@ func cmdVerify(ctx context.Context, cfg *Config, args []string, stdout io.Writer
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up the lookups after this long")
 	progress := fs.Bool("progress", term.IsTerminal(int(os.Stderr.Fd())), "show progress bars on stderr for large samples (default: when stderr is a terminal)")
 	bits := addBucketBitsFlags(fs)
-	files, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	bitsOpt, err := bits.option(fs, "verify", os.Stderr)
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(files) == 0:
-		return usageError{"name one or more sample files"}
-	case *asJSON && *htmlFile != "":
-		return usageError{"--json and --html are alternatives: the HTML report holds everything the JSON does"}
-	case *maxLookups < 0:
-		return usageError{"--max-lookups must be 0 (all) or more"}
-	case *timeout <= 0:
-		return usageError{"--timeout must be positive"}
-	}
-	c, err := client.New(*server, client.WithAPIKey(*apiKey), client.WithUserAgent("khabardar-cli/1"), bitsOpt)
-	if err != nil && !*offline {
-		return usageError{strings.TrimPrefix(err.Error(), "client: ")}
-	}
+	return func(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+		files := args
+		bitsOpt, err := bits.option(fs, "verify", os.Stderr)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(files) == 0:
+			return usageError{"name one or more sample files"}
+		case *asJSON && *htmlFile != "":
+			return usageError{"--json and --html are alternatives: the HTML report holds everything the JSON does"}
+		case *maxLookups < 0:
+			return usageError{"--max-lookups must be 0 (all) or more"}
+		case *timeout <= 0:
+			return usageError{"--timeout must be positive"}
+		}
+		c, err := client.New(*server, client.WithAPIKey(flagOrEnv(*apiKey, "KHABARDAR_API_KEY")), client.WithUserAgent("khabardar-cli/1"), bitsOpt)
+		if err != nil && !*offline {
+			return usageError{strings.TrimPrefix(err.Error(), "client: ")}
+		}
 
-	var readProgress func(string, int64, int64)
-	if *progress && totalSize(files) > 4<<20 {
-		readProgress = progressBar()
-	}
-	sample, err := verify.ReadFiles(files, ingest.Options{Format: *format, Columns: cols, Sheet: *sheet}, readProgress)
-	if err != nil {
-		return err
-	}
-	plaus := verify.Assess(sample)
+		var readProgress func(string, int64, int64)
+		if *progress && totalSize(files) > 4<<20 {
+			readProgress = progressBar()
+		}
+		sample, err := verify.ReadFiles(files, ingest.Options{Format: *format, Columns: cols, Sheet: *sheet}, readProgress)
+		if err != nil {
+			return err
+		}
+		plaus := verify.Assess(sample)
 
-	var (
-		origin *verify.Origin
-		srv    *verify.Server
-		notes  []string
-	)
-	if !*offline && len(sample.IDs) > 0 {
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		ids, distinct := verify.Choose(sample, *maxLookups, *seed)
-		if len(ids) < distinct {
-			notes = append(notes, fmt.Sprintf("%d of the sample's %d distinct identifiers were chosen at random to look up (--max-lookups %d); the intervals account for it.", len(ids), distinct, *maxLookups))
+		var (
+			origin *verify.Origin
+			srv    *verify.Server
+			notes  []string
+		)
+		if !*offline && len(sample.IDs) > 0 {
+			ctx, cancel := context.WithTimeout(ctx, *timeout)
+			defer cancel()
+			ids, distinct := verify.Choose(sample, *maxLookups, *seed)
+			// A server with no listings: every lookup would say "not found"
+			// and mean nothing, so say that instead and spend none.
+			if _, err := c.Config(ctx); err != nil { // the bucket-bits limit first
+				return checkError(err, *timeout)
+			}
+			cat, err := c.Catalogue(ctx)
+			if err != nil {
+				return checkError(err, *timeout)
+			}
+			if cat.Empty() {
+				o := verify.NoListings(distinct)
+				report := verify.NewReport(sample, plaus, &o, nil, nil)
+				return writeVerifyReport(stdout, report, *asJSON, *htmlFile)
+			}
+			if len(ids) < distinct {
+				notes = append(notes, fmt.Sprintf("%d of the sample's %d distinct identifiers were chosen at random to look up (--max-lookups %d); the intervals account for it.", len(ids), distinct, *maxLookups))
+			}
+			found, cut, err := lookup(ctx, c, ids, *progress && len(ids) > verifyChunk)
+			if err != nil {
+				return checkError(err, *timeout)
+			}
+			if cut != "" {
+				notes = append(notes, cut)
+			}
+			// The whole catalogue, so that listings holding none of the sample
+			// are reported too: their interval bounds how much they could hold.
+			listings, err := c.Listings(ctx)
+			if err != nil {
+				return checkError(err, *timeout)
+			}
+			catalogue := make([]verify.ListingRef, len(listings))
+			for i, l := range listings {
+				catalogue[i] = verify.ListingRef{ID: l.ID, Title: l.Title}
+			}
+			o := verify.Origins(distinct, found, catalogue)
+			origin = &o
+			conf, err := c.Config(ctx) // cached by Check: no request
+			if err != nil {
+				return checkError(err, *timeout)
+			}
+			u := *server
+			if p, err := url.Parse(u); err == nil {
+				u = p.Redacted()
+			}
+			srv = &verify.Server{URL: u, KeyID: conf.KeyID, Fingerprint: conf.Fingerprint}
 		}
-		found, cut, err := lookup(ctx, c, ids, *progress && len(ids) > verifyChunk)
-		if err != nil {
-			return checkError(err, *timeout)
-		}
-		if cut != "" {
-			notes = append(notes, cut)
-		}
-		// The whole catalogue, so that listings holding none of the sample
-		// are reported too: their interval bounds how much they could hold.
-		listings, err := c.Listings(ctx)
-		if err != nil {
-			return checkError(err, *timeout)
-		}
-		catalogue := make([]verify.ListingRef, len(listings))
-		for i, l := range listings {
-			catalogue[i] = verify.ListingRef{ID: l.ID, Title: l.Title}
-		}
-		o := verify.Origins(distinct, found, catalogue)
-		origin = &o
-		conf, err := c.Config(ctx) // cached by Check: no request
-		if err != nil {
-			return checkError(err, *timeout)
-		}
-		u := *server
-		if p, err := url.Parse(u); err == nil {
-			u = p.Redacted()
-		}
-		srv = &verify.Server{URL: u, KeyID: conf.KeyID, Fingerprint: conf.Fingerprint}
+		return writeVerifyReport(stdout, verify.NewReport(sample, plaus, origin, srv, notes), *asJSON, *htmlFile)
 	}
-	report := verify.NewReport(sample, plaus, origin, srv, notes)
-	if *htmlFile != "" {
+}
+
+// writeVerifyReport writes the report as text or JSON, and as HTML to
+// htmlFile if one is named.
+func writeVerifyReport(stdout io.Writer, report *verify.Report, asJSON bool, htmlFile string) error {
+	if htmlFile != "" {
 		var page bytes.Buffer
 		if err := report.WriteHTML(&page, time.Now()); err != nil {
 			return err
 		}
-		if err := os.WriteFile(*htmlFile, page.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(htmlFile, page.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		return report.WriteJSON(stdout)
 	}
 	if err := report.WriteText(stdout); err != nil {
 		return err
 	}
-	if *htmlFile != "" {
-		fmt.Fprintf(stdout, "\nReport written to %s\n", *htmlFile)
+	if htmlFile != "" {
+		fmt.Fprintf(stdout, "\nReport written to %s\n", htmlFile)
 	}
 	return nil
 }

@@ -1,8 +1,11 @@
-// Command gen writes src/pkmobile.gen.js: the libphonenumber metadata that
+// Command gen writes the website's generated sources: src/wire.gen.js, the
+// public API's protocol constants from package wire (wire.go),
+// src/kinds.gen.js, the identifier kinds of identifier's table (kinds.go), and
+// src/pkmobile.gen.js: the libphonenumber metadata that
 // identifier.Parse consults (through github.com/nyaruka/phonenumbers), so
 // that the website's port of it, src/identifier.js, decides exactly as Go
 // does whether a number is a Pakistani mobile number, and why not. It runs as
-// "go generate ./frontend"; frontend/gen_test.go fails when the committed
+// "go generate ./frontend"; frontend/gen_test.go fails when a committed
 // file differs from what it writes.
 //
 // What it takes, and why:
@@ -20,7 +23,8 @@
 //     prefix brings them under phonenumbers' 17-digit limit decides between
 //     "wrong length" and "not Pakistani".
 //
-// Usage: go run ./gen [-o FILE] (default src/pkmobile.gen.js; "-" for stdout).
+// Usage: go run ./gen [-o FILE] [-wire FILE] [-kinds FILE] (defaults
+// src/pkmobile.gen.js, src/wire.gen.js and src/kinds.gen.js; "-" for stdout).
 package main
 
 import (
@@ -81,19 +85,26 @@ const (
 )
 
 func main() {
-	out := flag.String("o", "src/pkmobile.gen.js", `output file, "-" for standard output`)
+	out := flag.String("o", "src/pkmobile.gen.js", `the phone number metadata's output file, "-" for standard output`)
+	wireOut := flag.String("wire", "src/wire.gen.js", `the wire protocol's output file, "-" for standard output`)
+	kindsOut := flag.String("kinds", "src/kinds.gen.js", `the identifier kinds' output file, "-" for standard output`)
 	flag.Parse()
-	b, err := generate()
-	if err != nil {
-		log.Fatalf("gen: %v", err)
-	}
-	if *out == "-" {
-		_, err = os.Stdout.Write(b)
-	} else {
-		err = os.WriteFile(*out, b, 0o644)
-	}
-	if err != nil {
-		log.Fatalf("gen: %v", err)
+	for _, f := range []struct {
+		name     string
+		generate func() ([]byte, error)
+	}{{*wireOut, generateWire}, {*kindsOut, generateKinds}, {*out, generate}} {
+		b, err := f.generate()
+		if err != nil {
+			log.Fatalf("gen: %v", err)
+		}
+		if f.name == "-" {
+			_, err = os.Stdout.Write(b)
+		} else {
+			err = os.WriteFile(f.name, b, 0o644)
+		}
+		if err != nil {
+			log.Fatalf("gen: %v", err)
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ const BY_CATEGORY = {
 
 // What the identifier itself calls for, whatever is offered: a leaked CNIC
 // is how SIMs get registered in someone's name; a leaked IMEI is a device's.
-const BY_KIND = { cnic: ['sims_668', 'disown'], phone: [], imei: ['dirbs'] };
+const BY_KIND = { cnic: ['sims_668', 'disown'], phone: [], imei: ['dirbs'], passport: [] };
 
 const ALWAYS = ['report_1799', 'refuse_calls'];
 

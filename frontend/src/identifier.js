@@ -7,8 +7,10 @@
 // shared cases and, when Go is installed, to the Go parser itself.
 
 import { PK, CALLING_CODES, SHORT_CODE_PREFIXES } from './pkmobile.gen.js';
+import { KIND_TABLE } from './kinds.gen.js';
 
-export const KINDS = ['cnic', 'phone', 'imei'];
+// KINDS are the kinds' names, in identifier's order (kinds.gen.js).
+export const KINDS = KIND_TABLE.map((k) => k.name);
 
 // REASONS are identifier.Reasons: stable codes the messages are keyed by.
 export const REASONS = [
@@ -21,13 +23,10 @@ const MAX_DIGITS = 20; // identifier.maxDigits
 
 // parseKind is identifier.ParseKind: '' asks for detection; null is no kind.
 export function parseKind(s) {
-  switch (s.trim().toLowerCase()) {
-    case '': return '';
-    case 'cnic': return 'cnic';
-    case 'phone': case 'mobile': case 'msisdn': return 'phone';
-    case 'imei': return 'imei';
-  }
-  return null;
+  const name = s.trim().toLowerCase();
+  if (name === '') return '';
+  const k = KIND_TABLE.find((k) => k.name === name || k.aliases.includes(name));
+  return k ? k.name : null;
 }
 
 const ok = (kind, canonical) => ({ kind, canonical });
@@ -44,6 +43,13 @@ export function parse(kind, raw) {
     if (kind !== '' && kind !== cut.kind) return fail(kind, 'kind_mismatch');
     kind = cut.kind;
     s = trim(cut.rest);
+  }
+  if (TEXT_PARSERS[kind]) return TEXT_PARSERS[kind].parse(s);
+  if (kind === '') {
+    for (const k of KINDS) {
+      const p = TEXT_PARSERS[k];
+      if (p && p.looks(s)) return p.parse(s);
+    }
   }
 
   let digits = '';
@@ -107,6 +113,9 @@ function detect(d, plus) {
   if (n === 13) return 'cnic';
   if (n >= 14 && n <= 16) return 'imei';
   if ((n === 11 && d.startsWith('03')) || (n === 12 && d.startsWith('923')) || (n === 10 && d[0] === '3')) return 'phone';
+  // A national number with its trunk 0 (042-1234567) or 92 without the plus:
+  // a phone number, though not a mobile one (not_mobile, as in Go).
+  if (((n === 10 || n === 11) && d[0] === '0') || (n === 12 && d.startsWith('92'))) return 'phone';
   return '';
 }
 
@@ -180,11 +189,12 @@ function trim(s) {
 }
 
 // cutKindPrefix splits a canonical-form prefix ("cnic:", "phone:", "imei:",
-// any case) off s. Go compares with strings.EqualFold, under which no
-// non-ASCII letter equals one of these names.
+// "passport:", any ASCII case) off s, as Go's asciiEqualFold does.
+const MAX_NAME_LEN = Math.max(...KINDS.map((k) => k.length));
+
 function cutKindPrefix(s) {
   const i = s.indexOf(':');
-  if (i < 4 || i > 5) return null;
+  if (i < 1 || i > MAX_NAME_LEN) return null;
   const name = s.slice(0, i);
   if (!/^[\x00-\x7f]*$/.test(name)) return null;
   const kind = KINDS.find((k) => k === name.toLowerCase());
@@ -412,4 +422,53 @@ function parseNumber(d, plus) {
   if (national.length < MIN_NSN) return { error: 'too_short_nsn' };
   if (national.length > MAX_NSN) return { error: 'too_long' };
   return { countryCode, nsn: national };
+}
+
+// TEXT_PARSERS are the kinds whose values hold letters (identifier.Info's
+// text and looks in Go), which the digit parser refuses.
+const TEXT_PARSERS = {
+  passport: { parse: parsePassport, looks: looksLikePassport },
+};
+
+const isAsciiLetter = (r) => (r >= 0x41 && r <= 0x5a) || (r >= 0x61 && r <= 0x7a);
+
+// parsePassport is identifier.parsePassport: two letters, seven digits.
+function parsePassport(s) {
+  let letters = '';
+  let digits = '';
+  let nl = 0;
+  let nd = 0;
+  for (const ch of s) {
+    const r = ch.codePointAt(0);
+    const d = digitOf(r);
+    if (d !== '') {
+      if (nd < 7 && nl === 2) digits += d;
+      nd++;
+    } else if (isAsciiLetter(r)) {
+      if (nd > 0) return fail('passport', 'bad_character'); // letters after digits
+      if (nl < 2) letters += ch.toUpperCase();
+      nl++;
+    } else if (isSeparator(r) || isSpace(r) || isIgnorable(r)) {
+      // between groups
+    } else {
+      return fail('passport', 'bad_character');
+    }
+  }
+  if (nl === 0 && nd === 0) return fail('passport', 'empty');
+  if (nl !== 2 || nd !== 7) return fail('passport', 'bad_length');
+  return ok('passport', 'passport:' + letters + digits);
+}
+
+// looksLikePassport is identifier.looksLikePassport: two letters then six
+// to eight digits, and nothing else but separators.
+function looksLikePassport(s) {
+  let nl = 0;
+  let nd = 0;
+  for (const ch of s) {
+    const r = ch.codePointAt(0);
+    if (digitOf(r) !== '') nd++;
+    else if (isAsciiLetter(r) && nd === 0) nl++;
+    else if (!(isSeparator(r) || isSpace(r) || isIgnorable(r))) return false;
+  }
+  return nl === 2 && nd >= 6 && nd <= 8;
 }

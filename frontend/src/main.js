@@ -1,5 +1,5 @@
 // The page: reads the one box (its kind chosen above it) or, when asked
-// for deliberately, the three boxes of "check several together"; validates
+// for deliberately, a box per kind in "check several together"; validates
 // them as the server would, runs the lookup and shows the outcome in the
 // chosen language. Checking one value at a time is the easy path: values
 // checked together can be linked by the server (see the linkage note).
@@ -8,28 +8,55 @@
 // console.
 
 import { parse, KINDS } from './identifier.js';
+import { KIND_TABLE } from './kinds.gen.js';
 import { Client, LookupError } from './lookup.js';
 import { STRINGS, pickLang, formatDate, formatRetry } from './i18n.js';
 import { adviceFor } from './advice.js';
 import { h, applyLanguage } from './dom.js';
+import { CODE_RATE_LIMITED } from './wire.gen.js';
 
 const LANG_KEY = 'khabardar.lang'; // the one thing the page stores
 
 const $ = (id) => document.getElementById(id);
-const inputs = { cnic: $('cnic'), phone: $('phone'), imei: $('imei') }; // "check several together"
+
+// buildKinds makes, from the kind table, the kind choice above the one box
+// and a box per kind in "check several together": a new kind needs its
+// strings in i18n.js, not markup.
+function buildKinds() {
+  const textInput = (id, mode) => h('input', {
+    id, type: 'text', inputmode: mode, dir: 'ltr', autocomplete: 'off', autocorrect: 'off',
+    autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': `${id}-hint ${id}-error`,
+  });
+  for (const [i, k] of KIND_TABLE.entries()) {
+    const radio = h('input', { id: 'kind-' + k.name, type: 'radio', name: 'kind', value: k.name });
+    radio.checked = i === 0;
+    $('kind-options').append(h('label', { class: i === 0 ? 'kind chosen' : 'kind' }, radio, h('span', { 'data-i18n': 'choose_' + k.name })));
+    $('several-fields').append(h('div', { class: 'field' },
+      h('label', { for: k.name, 'data-i18n': 'label_' + k.name }),
+      h('p', { id: k.name + '-hint', class: 'hint', 'data-i18n': 'hint_' + k.name }),
+      textInput(k.name, k.inputMode),
+      h('p', { id: k.name + '-error', class: 'field-error', hidden: '' })));
+  }
+}
+buildKinds();
+
+const inputs = Object.fromEntries(KINDS.map((k) => [k, $(k)])); // "check several together"
+const inputMode = Object.fromEntries(KIND_TABLE.map((k) => [k.name, k.inputMode]));
 const client = new Client(new URL('./', document.baseURI).href);
 
-// FIELDS are the text boxes: the one box ("value") and the three of
+// FIELDS are the text boxes: the one box ("value") and one per kind in
 // "check several together", named by kind.
 const FIELDS = ['value', ...KINDS];
 
 const state = {
   lang: pickLang(readSaved(), navigator.languages || [navigator.language]),
-  kind: 'cnic', // the kind chosen for the one box
+  kind: KINDS[0], // the kind chosen for the one box
   errors: {}, // field → {kind, reason, looksLike}
   formError: null, // {form: 'one' or 'several', key of a STRINGS message, n for fix_errors}
   busy: false,
   outcome: null, // {results} or {error: LookupError}
+  catalogue: null, // {listings, identifiers, newest_added}, fetched as the page opens
+  alert: { step: 'number' }, // the alert sign-up: number, code or done; busy, error
   keyFailed: false,
 };
 
@@ -49,7 +76,92 @@ function render() {
   applyLanguage(s, state.lang);
   renderErrors();
   renderKey();
+  renderCatalogue();
   renderOutcome();
+  renderAlerts();
+}
+
+// renderAlerts offers alerts after a check that told something, when the
+// server sends SMS: a number, a code sent to it, then the watches (the
+// VOPRF outputs of the check, in memory only).
+function renderAlerts() {
+  const s = t();
+  const o = state.outcome;
+  const cat = o && o.results && o.results.length ? o.results[0].catalogue : null;
+  const offer = !!(client.cfg && client.cfg.alerts && o && o.results && !(cat && cat.listings === 0));
+  $('alerts').hidden = !offer;
+  if (!offer) return;
+  const a = state.alert;
+  $('alert-number-form').hidden = a.step === 'done';
+  $('alert-code-form').hidden = a.step !== 'code';
+  for (const id of ['alert-send', 'alert-confirm']) {
+    if (a.busy) $(id).setAttribute('aria-disabled', 'true');
+    else $(id).removeAttribute('aria-disabled');
+  }
+  const el = $('alert-status');
+  el.dataset.state = a.error ? 'error' : a.step;
+  if (a.error) el.textContent = alertErrorText(a.error);
+  else if (a.step === 'code') el.textContent = s.alert_code_sent;
+  else if (a.step === 'done') el.textContent = s.alert_done(a.watching);
+  else el.textContent = '';
+}
+
+function alertErrorText(e) {
+  const m = t().alert_error;
+  const msg = m[e.code] || m.server;
+  if (e.code !== CODE_RATE_LIMITED) return msg;
+  if (!e.retryAt) return msg(null);
+  const r = formatRetry(state.lang, e.retryAt);
+  return msg(r.at, r.rel);
+}
+
+async function onAlertSend(ev) {
+  ev.preventDefault();
+  if (state.alert.busy) return;
+  state.alert = { step: 'number', busy: true };
+  render();
+  try {
+    await client.alertCode($('alert-number').value, state.lang);
+    state.alert = { step: 'code' };
+    render();
+    $('alert-code').focus();
+  } catch (e) {
+    state.alert = { step: 'number', error: e instanceof LookupError ? e : new LookupError('server') };
+    render();
+  }
+}
+
+async function onAlertConfirm(ev) {
+  ev.preventDefault();
+  if (state.alert.busy) return;
+  const code = $('alert-code').value.trim();
+  if (!/^[0-9]{6}$/.test(code)) {
+    state.alert = { step: 'code', error: new LookupError('need_code') };
+    return render();
+  }
+  const watches = state.outcome.results.map((r) => r.watch);
+  state.alert = { step: 'code', busy: true };
+  render();
+  try {
+    const n = await client.alertSubscribe($('alert-number').value, code, state.lang, watches);
+    state.alert = { step: 'done', watching: n };
+    $('alert-code').value = '';
+  } catch (e) {
+    const err = e instanceof LookupError ? e : new LookupError('server');
+    state.alert = { step: err.code === 'code_gone' ? 'number' : 'code', error: err };
+  }
+  render();
+}
+
+// renderCatalogue warns, before anyone types, that a server with no
+// listings can tell nothing.
+function renderCatalogue() {
+  const s = t();
+  const el = $('no-listings-notice');
+  const empty = !!state.catalogue && state.catalogue.listings === 0;
+  el.hidden = !empty;
+  el.textContent = '';
+  if (empty) el.append(h('strong', null, s.no_listings_title), ' ', s.no_listings);
 }
 
 // renderKind shows the chosen kind: its option marked, the one box's label,
@@ -62,7 +174,7 @@ function renderKind() {
   }
   $('value-label').dataset.i18n = 'label_' + state.kind;
   $('value-hint').dataset.i18n = 'hint_' + state.kind;
-  $('value').setAttribute('inputmode', state.kind === 'phone' ? 'tel' : 'numeric');
+  $('value').setAttribute('inputmode', inputMode[state.kind]);
 }
 
 function renderErrors() {
@@ -81,7 +193,7 @@ function renderErrors() {
     el.dataset.reason = e.reason;
     const msg = s.reason[e.reason];
     // In the one box a value of another kind calls for another choice of
-    // kind; in the three boxes, for another box.
+    // kind; in the boxes of "check several", for another box.
     const hint = !e.looksLike ? '' : ' ' + (field === 'value' ? s.looks_like_kind : s.looks_like)[e.looksLike];
     el.textContent = (typeof msg === 'object' ? msg[e.kind] : msg) + hint;
   }
@@ -118,6 +230,13 @@ function renderOutcome() {
     out.append(h('div', { id: 'lookup-error', class: 'lookup-error', 'data-code': o.error.code }, h('p', null, errorText(o.error))));
     return;
   }
+  const cat = o.results.length ? o.results[0].catalogue : null;
+  if (cat && cat.listings === 0) {
+    // Nothing could have been found: no verdict at all, not even "not found".
+    out.append(h('div', { id: 'no-listings', class: 'no-listings', role: 'alert' },
+      h('h2', null, s.no_listings_title), h('p', null, s.no_listings)));
+    return;
+  }
   const found = o.results.filter((r) => r.listings.length);
   out.append(h('p', { id: 'summary', class: 'summary' }, s.checked(found.length, o.results.length)), ...o.results.map(renderResult));
   if (found.length) out.append(renderAdvice(found));
@@ -126,7 +245,7 @@ function renderOutcome() {
 function errorText(e) {
   const msg = t().error[e.code] || t().error.server;
   if (e.code === 'bucket_bits') return msg(e.bits, e.max);
-  if (e.code !== 'rate_limited') return msg;
+  if (e.code !== CODE_RATE_LIMITED) return msg;
   if (!e.retryAt) return msg(null);
   const r = formatRetry(state.lang, e.retryAt);
   return msg(r.at, r.rel);
@@ -142,7 +261,11 @@ function renderResult(r) {
     h('h2', null, s.kind_title[r.kind]),
     h('p', { class: 'verdict' }, found ? s.found(r.listings.length) : fake.length ? s.not_found_genuine : s.not_found));
   if (found) box.append(...r.listings.map(renderListing));
-  else box.append(h('p', null, s.not_found_text));
+  else {
+    const c = r.catalogue;
+    if (c) box.append(h('p', { class: 'checked-against' }, s.not_found_in(c.listings, formatDate(state.lang, c.newest_added))));
+    box.append(h('p', null, s.not_found_text));
+  }
   if (fake.length) {
     box.append(h('section', { class: 'fabricated-listings', 'data-fabricated': String(fake.length) },
       h('h3', null, s.fabricated_title(fake.length)), h('p', null, s.fabricated_text), ...fake.map(renderListing)));
@@ -218,7 +341,7 @@ async function onCheck(ev) {
   await lookup([r], 'check');
 }
 
-// onCheckSeveral checks the three boxes together: chosen deliberately,
+// onCheckSeveral checks the boxes of every kind together: chosen deliberately,
 // under the warning that the values are linked.
 async function onCheckSeveral(ev) {
   ev.preventDefault();
@@ -233,7 +356,7 @@ async function onCheckSeveral(ev) {
   }
   const invalid = KINDS.filter((k) => state.errors[k]);
   if (invalid.length) return refuse('several', { key: 'fix_errors', n: invalid.length }, invalid[0]);
-  if (!ids.length) return refuse('several', { key: 'need_one' }, 'cnic');
+  if (!ids.length) return refuse('several', { key: 'need_one' }, KINDS[0]);
   await lookup(ids, 'check-several');
 }
 
@@ -246,6 +369,8 @@ async function lookup(ids, button) {
   render();
   try {
     state.outcome = { results: await client.check(ids) };
+    state.alert = { step: 'number' }; // a new check: its own identifiers to watch
+    state.catalogue = state.outcome.results[0].catalogue || state.catalogue;
   } catch (e) {
     state.outcome = { error: e instanceof LookupError ? e : new LookupError('server') };
   }
@@ -277,7 +402,7 @@ function onClearSeveral() {
   state.formError = null;
   state.outcome = null;
   render();
-  inputs.cnic.focus();
+  inputs[KINDS[0]].focus();
 }
 
 function onToggle() {
@@ -296,11 +421,22 @@ for (const kind of KINDS) $('kind-' + kind).addEventListener('change', onKind);
 $('clear').addEventListener('click', onClear);
 $('clear-several').addEventListener('click', onClearSeveral);
 $('lang-toggle').addEventListener('click', onToggle);
+$('alert-number-form').addEventListener('submit', onAlertSend);
+$('alert-code-form').addEventListener('submit', onAlertConfirm);
 render();
 // The key is shown before any check: fetching it reveals nothing. A server
 // asking for too precise a bucket number is refused at once, before anyone
 // types.
-client.config().catch((e) => {
+// Then the catalogue's size, which reveals nothing either: with no listings
+// loaded the page says at once that a check cannot tell anything.
+client.config().then(async () => {
+  try {
+    const c = await client.catalogue();
+    if (!state.busy) state.catalogue = c;
+  } catch {
+    // said by the check, if one is made
+  }
+}, (e) => {
   state.keyFailed = true;
   if (e instanceof LookupError && e.code === 'bucket_bits' && !state.busy && !state.outcome) state.outcome = { error: e };
 }).then(render);

@@ -2,13 +2,15 @@
 // tables, in the chosen language. It asks nothing about the visitor and
 // stores nothing but the language choice, under the citizen page's key.
 
+import { KIND_TABLE } from './kinds.gen.js';
 import { STRINGS, pickLang, formatDate, formatMonth, formatRetry, groupDigits } from './i18n.js';
 import { barChart, rangeChart, columnChart, monthSeries } from './charts.js';
 import { h, applyLanguage } from './dom.js';
+import { CODE_RATE_LIMITED, ROUTE_STATS } from './wire.gen.js';
 
 const LANG_KEY = 'khabardar.lang';
 const TIMEOUT_MS = 30000;
-const KINDS = ['cnic', 'phone', 'imei'];
+const KINDS = KIND_TABLE.map((k) => k.name); // identifier's kinds (kinds.gen.js)
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,7 +42,7 @@ function checked(v) {
       !Array.isArray(v.by_listing) || !Array.isArray(v.by_category) || !isObject(v.first_seen_by_month)) {
     return null;
   }
-  const kinds = (e) => ({ cnic: count(e && e.cnic), phone: count(e && e.phone), imei: count(e && e.imei), total: count(e && e.total) });
+  const kinds = (e) => Object.fromEntries([...KINDS, 'total'].map((k) => [k, count(e && e[k])]));
   return {
     exposures: kinds(v.exposures),
     fabricatedExposures: kinds(v.fabricated_exposures),
@@ -61,13 +63,13 @@ async function load() {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
   try {
-    const resp = await fetch(new URL('v1/stats', document.baseURI).href, {
+    const resp = await fetch(new URL(ROUTE_STATS, document.baseURI).href, {
       headers: { Accept: 'application/json' }, credentials: 'omit', referrerPolicy: 'no-referrer', signal: ctl.signal,
     });
     const body = await resp.text();
     if (resp.status === 429) {
       const secs = (resp.headers.get('Retry-After') || '').trim();
-      return { error: { code: 'rate_limited', retryAt: /^\d+$/.test(secs) ? new Date(Date.now() + secs * 1000) : null } };
+      return { error: { code: CODE_RATE_LIMITED, retryAt: /^\d+$/.test(secs) ? new Date(Date.now() + secs * 1000) : null } };
     }
     const stats = resp.ok ? checked(JSON.parse(body)) : null;
     return stats ? { stats } : { error: { code: 'failed' } };
@@ -171,7 +173,7 @@ function render() {
     const r = e.retryAt && formatRetry(state.lang, e.retryAt);
     status.textContent = '';
     out.append(h('p', { id: 'stats-error', class: 'lookup-error', 'data-code': e.code },
-      e.code === 'rate_limited' ? s.stats_rate_limited(r && r.at, r && r.rel) : s.stats_failed));
+      e.code === CODE_RATE_LIMITED ? s.stats_rate_limited(r && r.at, r && r.rel) : s.stats_failed));
     return;
   }
   status.textContent = st ? '' : s.stats_loading;

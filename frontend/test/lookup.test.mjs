@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { Client, LookupError, MAX_BUCKET_BITS, b64url, fromB64url, fingerprint, match, retryAt } from '../src/lookup.js';
+import { Client, LookupError, MAX_BUCKET_BITS, b64url, catalogueOf, fromB64url, fingerprint, match, retryAt } from '../src/lookup.js';
 import { parse } from '../src/identifier.js';
 
 const voprf = ristretto255_oprf.voprf;
@@ -250,4 +250,36 @@ test('a config asking for more bucket bits than the page accepts is refused befo
     assert.equal(client.cfg, null, name + ': a refused config is kept');
   }
   assert.equal(MAX_BUCKET_BITS, 16);
+});
+
+test('the catalogue: the server\'s, or summed from the listings as the server sums it', () => {
+  const ls = [
+    listing('real', { counts: { cnic: 2, phone: 1, imei: 0 }, added: '2026-11-02' }),
+    listing('newer', { counts: { cnic: 0, phone: 5, imei: 0 }, added: '2026-12-03' }),
+    listing('fake', { counts: { cnic: 9, phone: 0, imei: 0 }, added: '2026-12-30', fabricated: true }),
+    listing('empty', { counts: { cnic: 0, phone: 0, imei: 0 }, added: '2026-12-31' }),
+    listing('old', { counts: { cnic: 1 }, last_seen: '2025-09-28' }),
+  ];
+  assert.deepEqual(catalogueOf({ listings: ls }), { listings: 3, identifiers: 9, newest_added: '2026-12-03' });
+  assert.deepEqual(catalogueOf({ listings: [] }), { listings: 0, identifiers: 0, newest_added: '' });
+  const sent = { listings: 12, identifiers: 3400, newest_added: '2026-12-01' };
+  assert.deepEqual(catalogueOf({ listings: ls, catalogue: sent }), sent);
+  assert.deepEqual(catalogueOf({ listings: ls, catalogue: { listings: 'many' } }), { listings: 3, identifiers: 9, newest_added: '2026-12-03' }, 'a malformed catalogue is not believed');
+});
+
+test('a check carries its catalogue; an empty one says nothing could be found', async () => {
+  const srv = fakeServer({ stored: { 'phone:+923001234567': ['a'] }, listings: [listing('a', { counts: { phone: 1 }, added: '2026-12-03' })] });
+  await withFetch(srv, async () => {
+    const c = new Client('http://k.test/');
+    const [r] = await c.check([parse('phone', '03001234567')]);
+    assert.deepEqual(r.catalogue, { listings: 1, identifiers: 1, newest_added: '2026-12-03' });
+    assert.deepEqual(await c.catalogue(), r.catalogue);
+  });
+  const empty = fakeServer({});
+  await withFetch(empty, async () => {
+    const c = new Client('http://k.test/');
+    const [r] = await c.check([parse('phone', '03001234567')]);
+    assert.equal(r.catalogue.listings, 0);
+    assert.deepEqual(r.listings, []);
+  });
 });

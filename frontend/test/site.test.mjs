@@ -1,8 +1,9 @@
 // Browser tests of the website against a real "khabardar serve", run by the
-// Go harness (go test ./cmd/khabardar -run TestSite), which sets:
+// Go harness (go test ./e2e -run TestSite), which sets:
 //
 //   KHABARDAR_URL                 a server with the fixture's listing ingested
 //   KHABARDAR_LIMITED_URL         a server allowing KHABARDAR_LIMITED_EVALUATIONS evaluations an hour
+//   KHABARDAR_EMPTY_URL           a server with no listings at all
 //   KHABARDAR_FIXTURE             {"listing", "found": {kind: [typed]}, "absent": {kind: [typed]}}
 //   KHABARDAR_SCREENSHOTS         where to save screenshots of the main states
 //   KHABARDAR_CHROMIUM            the browser (default /usr/bin/chromium)
@@ -22,12 +23,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse, REASONS } from '../src/identifier.js';
+import { parse, REASONS, KINDS } from '../src/identifier.js';
 import { STRINGS, formatDate, formatMonth, groupDigits } from '../src/i18n.js';
 
 const BASE = process.env.KHABARDAR_URL;
-const skip = BASE ? false : 'KHABARDAR_URL is not set: these run from the Go harness, go test ./cmd/khabardar -run TestSite';
-const KINDS = ['cnic', 'phone', 'imei'];
+const skip = BASE ? false : 'KHABARDAR_URL is not set: these run from the Go harness, go test ./e2e -run TestSite';
 const TIMEOUT = 120_000;
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -115,7 +115,7 @@ async function check(s, values, { together = Object.keys(values).length > 1 } = 
   await page.click(button);
   await page.waitForFunction(() => {
     const r = document.getElementById('results');
-    return r.getAttribute('aria-busy') === 'false' && (r.querySelector('.result, #lookup-error') ||
+    return r.getAttribute('aria-busy') === 'false' && (r.querySelector('.result, #lookup-error, #no-listings') ||
       !document.getElementById('form-error').hidden || !document.getElementById('several-error').hidden);
   });
   await Promise.all(s.pending);
@@ -306,12 +306,17 @@ test('found and not found, for each kind', { skip, timeout: TIMEOUT }, async () 
         const sel = `.result[data-kind="${kind}"]`;
         assert.equal(await attr(s, sel, 'data-found'), 'false', `absent ${kind} #${i + 1}`);
         assert.equal(await text(s, sel + ' .verdict'), STRINGS.en.not_found);
+        // What it was checked against: the one listing, added today.
+        assert.equal(await text(s, sel + ' .checked-against'), STRINGS.en.not_found_in(1, formatDate('en', fixture.listing.added)));
         assert.ok((await text(s, sel)).includes(STRINGS.en.not_found_text));
       }
       assert.equal(await s.page.$('#advice'), null);
+      assert.equal(await attr(s, '#no-listings-notice', 'hidden'), '', 'the no-listings notice on a server with listings');
       if (i === 0) {
         await shot(s, 'en-not-found');
         await setLang(s, 'ur');
+        const kind = Object.keys(values)[0];
+        assert.equal(await text(s, `.result[data-kind="${kind}"] .checked-against`), STRINGS.ur.not_found_in(1, formatDate('ur', fixture.listing.added)));
         await shot(s, 'ur-not-found');
         await setLang(s, 'en');
       }
@@ -473,19 +478,44 @@ test('keyboard only: Tab to each box, Enter checks, focus is visible', { skip, t
     assert.equal(await press('Tab'), 'phone');
     await page.keyboard.type(phone);
     s.typed.push({ kind: 'phone', typed: phone });
-    assert.equal(await press('Tab'), 'imei');
+    for (const k of KINDS.slice(KINDS.indexOf('phone') + 1)) assert.equal(await press('Tab'), k);
     assert.equal(await press('Tab'), 'check-several');
     await page.keyboard.press('Enter');
     await page.waitForSelector('.result[data-kind="phone"]');
     assert.equal(await attr(s, '.result[data-kind="phone"]', 'data-found'), 'true');
     assert.equal((await focused()).id, 'check-several', 'focus stays where it was');
-    for (let i = 0; i < 7; i++) await press('Shift+Tab');
+    for (let i = 0; i < KINDS.length + 4; i++) await press('Shift+Tab'); // the kinds' boxes, the summary, clear, check
     assert.equal((await focused()).id, 'value');
     await press('Shift+Tab');
     await press('Shift+Tab');
     assert.equal((await focused()).id, 'lang-toggle');
     await page.keyboard.press('Enter');
     assert.equal(await attr(s, 'html', 'lang'), 'ur');
+  });
+});
+
+test('no listings loaded: no verdict, a clear state before and after a check, in English and Urdu', {
+  skip: skip || (!process.env.KHABARDAR_EMPTY_URL && 'KHABARDAR_EMPTY_URL is not set'), timeout: TIMEOUT,
+}, async () => {
+  await session({ base: process.env.KHABARDAR_EMPTY_URL }, async (s) => {
+    // Said as the page opens, before anyone types.
+    await s.page.waitForSelector('#no-listings-notice:not([hidden])');
+    assert.equal(await text(s, '#no-listings-notice'), STRINGS.en.no_listings_title + ' ' + STRINGS.en.no_listings);
+    for (const kind of KINDS) {
+      await check(s, { [kind]: fixture.absent[kind][0] });
+      assert.equal(await text(s, '#no-listings h2'), STRINGS.en.no_listings_title);
+      assert.equal(await text(s, '#no-listings p'), STRINGS.en.no_listings);
+      assert.equal(await s.page.$('.result'), null, 'a verdict from an empty catalogue');
+      assert.ok(!(await text(s, '#results')).includes(STRINGS.en.not_found), '"not found" from an empty catalogue');
+    }
+    await check(s, { cnic: fixture.absent.cnic[0], phone: fixture.absent.phone[0] });
+    assert.equal(await s.page.$('.result'), null, 'a verdict for values checked together');
+    await shot(s, 'en-no-listings');
+    await setLang(s, 'ur');
+    assert.equal(await text(s, '#no-listings h2'), STRINGS.ur.no_listings_title);
+    assert.equal(await text(s, '#no-listings p'), STRINGS.ur.no_listings);
+    assert.equal(await text(s, '#no-listings-notice'), STRINGS.ur.no_listings_title + ' ' + STRINGS.ur.no_listings);
+    await shot(s, 'ur-no-listings');
   });
 });
 
@@ -610,7 +640,7 @@ test('a fabricated listing does not count as found; unknown fields are ignored',
       const listings = body.listings.map((x) => ({ ...x, ...change, future_field: { nested: [1, 2] } }));
       await r.fulfill({ response: resp, json: { ...body, listings, catalogue_version: 7 } });
     };
-    const values = { cnic: fixture.found.cnic[0], phone: fixture.found.phone[0], imei: fixture.found.imei[0] };
+    const values = Object.fromEntries(KINDS.map((k) => [k, fixture.found[k][0]]));
     await page.route('**/v1/listings', edit({}));
     await check(s, values);
     for (const k of KINDS) assert.equal(await attr(s, `.result[data-kind="${k}"]`, 'data-found'), 'true');
@@ -625,7 +655,7 @@ test('a fabricated listing does not count as found; unknown fields are ignored',
       assert.equal(await text(s, sel + ' .fabricated-listings h3'), STRINGS.en.fabricated_title(n));
       assert.equal(await text(s, `${sel} .fabricated-listings .listing[data-listing-id="${l.id}"] .flag-fabricated`), STRINGS.en.fabricated_badge);
     }
-    assert.equal(await text(s, '#summary'), STRINGS.en.checked(0, 3));
+    assert.equal(await text(s, '#summary'), STRINGS.en.checked(0, KINDS.length));
     assert.equal(await page.$('#advice'), null, 'no advice for a fabricated listing alone');
   });
 });
@@ -702,7 +732,7 @@ test('the statistics page draws the fixture’s numbers, in English and Urdu', {
       const t = STRINGS[lang];
       assert.equal(await page.title(), t.stats_doc_title);
       assert.equal(await text(s, 'h1'), t.stats_title);
-      assert.equal(await text(s, '#stats-summary'), t.stats_summary(l.counts.cnic + l.counts.phone + l.counts.imei, 1));
+      assert.equal(await text(s, '#stats-summary'), t.stats_summary(KINDS.reduce((n, k) => n + l.counts[k], 0), 1));
 
       // Each chart is an image named by its title and described by its
       // desc, which says the numbers; a table under it says them too.
@@ -774,7 +804,7 @@ test('the statistics page draws the fixture’s numbers, in English and Urdu', {
 
 test('the statistics page: fabricated listings apart, failures explained', { skip, timeout: TIMEOUT }, async () => {
   const l = fixture.listing;
-  const total = l.counts.cnic + l.counts.phone + l.counts.imei;
+  const total = KINDS.reduce((n, k) => n + l.counts[k], 0);
   await session({ path: '/stats', ready: statsShown }, async (s) => {
     const { page } = s;
     const zero = { cnic: 0, phone: 0, imei: 0, total: 0 };
@@ -871,5 +901,52 @@ test('the verify report draws its chart without the network', {
   } finally {
     await ctx.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('alerts: after a check, a code by SMS, then watching what was checked, in English and Urdu', {
+  skip: skip || (process.env.KHABARDAR_SMS_OUTBOX ? false : 'KHABARDAR_SMS_OUTBOX is not set'), timeout: TIMEOUT,
+}, async () => {
+  const outbox = async () => (await fetch(process.env.KHABARDAR_SMS_OUTBOX)).json();
+  for (const [lang, number] of [['en', '0345-7654321'], ['ur', '0345-7654322']]) {
+    await session({}, async (s) => {
+      const { page } = s;
+      assert.equal(await page.$eval('#alerts', (e) => e.hidden), true, 'no offer before a check');
+      await setLang(s, lang);
+      await check(s, { cnic: fixture.found.cnic[0] });
+      assert.equal(await page.$eval('#alerts', (e) => e.hidden), false, 'the offer after a check');
+      assert.equal(await text(s, '#alerts-title'), STRINGS[lang].alerts_title);
+      const before = (await outbox()).length;
+      await page.fill('#alert-number', 'not a number');
+      await page.click('#alert-send');
+      await page.waitForFunction(() => document.getElementById('alert-status').dataset.state === 'error');
+      assert.equal(await text(s, '#alert-status'), STRINGS[lang].alert_error.invalid);
+      await page.fill('#alert-number', number);
+      await page.click('#alert-send');
+      await page.waitForFunction(() => document.getElementById('alert-status').dataset.state === 'code');
+      const msgs = await outbox();
+      assert.equal(msgs.length, before + 1, 'one SMS with the code');
+      const sms = msgs[msgs.length - 1];
+      assert.equal(sms.to, '+92' + number.replace(/\D/g, '').slice(1));
+      const code = /\b(\d{6})\b/.exec(sms.text)[1];
+      const wrong = String((Number(code) + 1) % 1000000).padStart(6, '0');
+      await page.fill('#alert-code', wrong);
+      await page.click('#alert-confirm');
+      await page.waitForFunction(() => document.getElementById('alert-status').dataset.state === 'error');
+      assert.equal(await text(s, '#alert-status'), STRINGS[lang].alert_error.wrong_code);
+      await page.fill('#alert-code', code);
+      await page.click('#alert-confirm');
+      await page.waitForFunction(() => document.getElementById('alert-status').dataset.state === 'done');
+      assert.equal(await text(s, '#alert-status'), STRINGS[lang].alert_done(1));
+      // What went to the server: the number (to send to) and the check's
+      // VOPRF output, never the CNIC in any form.
+      const sub = s.requests.find((r) => new URL(r.url).pathname.endsWith('/v1/alerts/subscribe'));
+      const body = JSON.parse(sub.postData);
+      assert.deepEqual(Object.keys(body).sort(), ['code', 'lang', 'number', 'watches']);
+      assert.equal(body.watches.length, 1);
+      assert.deepEqual(Object.keys(body.watches[0]).sort(), ['kind', 'prefix', 'suffix']);
+      assert.equal(body.watches[0].kind, 'cnic');
+      await shot(s, lang + '-alerts-on');
+    });
   }
 });

@@ -32,7 +32,7 @@
 // within seconds goes unused until the map ages out (a reload while the
 // master is dead and not yet replaced finds it still in place and restarts
 // the 60 s). Measured with serve on three masters with a replica each,
-// cluster-node-timeout 2 s (cmd/khabardar TestClusterFailover, three runs):
+// cluster-node-timeout 2 s (e2e TestClusterFailover, three runs):
 // the survivors reported cluster_state:ok 3.4–4.5 s after the SIGKILL, and
 // serve answered 503 for another 44–46 s, the 60 s less the map's age (55 s
 // in the run). So Client makes the cluster client reload its slot

@@ -1,9 +1,0 @@
-//go:build !unix
-
-package main
-
-import "os/exec"
-
-// inOwnGroup does nothing here: without process groups, a browser that a
-// killed node started may outlive the test.
-func inOwnGroup(cmd *exec.Cmd) (killGroup func()) { return func() {} }
