@@ -3,6 +3,7 @@ module github.com/khabardar/khabardar
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/cloudflare/circl v1.6.5
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/nyaruka/phonenumbers v1.8.1
@@ -29,7 +30,7 @@ require (
 require (
 	github.com/andybalholm/brotli v1.1.0
 	github.com/beorn7/perks v1.0.1 // indirect
-	github.com/bwesterb/go-ristretto v1.2.4 // indirect
+	github.com/bwesterb/go-ristretto v1.2.4
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect

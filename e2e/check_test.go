@@ -132,6 +132,21 @@ func TestCheck(t *testing.T) {
 			}
 		})
 
+		// Several identifiers in one check share one evaluate request, so
+		// one proof: the server's metrics count requests and elements.
+		t.Run("one evaluate request for several identifiers", func(t *testing.T) {
+			const route = `khabardar_http_requests_total{method="POST",route="/v1/evaluate",status="200"}`
+			before := scrape(t, srv.metrics)
+			c.ok("check", server, absentPh.typed, foundIMEI.typed, absentCNIC.typed)
+			after := scrape(t, srv.metrics)
+			if d := metricValue(after, route) - metricValue(before, route); d != 1 {
+				t.Errorf("%v evaluate requests for one check of three identifiers, want 1", d)
+			}
+			if d := metricValue(after, "khabardar_evaluated_elements_total") - metricValue(before, "khabardar_evaluated_elements_total"); d != 3 {
+				t.Errorf("%v elements evaluated, want 3", d)
+			}
+		})
+
 		t.Run("flags after values", func(t *testing.T) {
 			out := c.ok("check", foundPhone.typed, "--json", "--server", srv.base)
 			if !json.Valid([]byte(out)) || !strings.Contains(out, `"found": true`) {

@@ -199,6 +199,23 @@ func TestVerify(t *testing.T) {
 		{"IMEIs with wrong check digits", []string{files["bad-imei.csv"]}, "fabricated", "", 60, -1, 0, 0, map[string]string{"imei_check_digit": "fabricated"}},
 		{"with an API key", []string{"--api-key", apiKey, files["partly.csv"]}, "plausible", "partly_known", 200, 200, 80, 0.4, nil},
 	}
+	// verify evaluates in full batches: 200 identifiers under the server's
+	// cap of 16 (no API key) are 13 evaluate requests, not 200.
+	t.Run("full evaluate batches", func(t *testing.T) {
+		const route = `khabardar_http_requests_total{method="POST",route="/v1/evaluate",status="200"}`
+		before := scrape(t, srv.metrics)
+		v := verifyJSON(t, files["partly.csv"])
+		after := scrape(t, srv.metrics)
+		if v.Origin == nil || v.Origin.LookedUp != 200 {
+			t.Fatalf("origin %+v", v.Origin)
+		}
+		if d := metricValue(after, route) - metricValue(before, route); d != 13 {
+			t.Errorf("%v evaluate requests for 200 identifiers, want 13 (batches of 16)", d)
+		}
+		if d := metricValue(after, "khabardar_evaluated_elements_total") - metricValue(before, "khabardar_evaluated_elements_total"); d != 200 {
+			t.Errorf("%v elements evaluated, want 200", d)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := verifyJSON(t, tt.args...)

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// Baseline measures circl's own direct evaluation (FullEvaluate) on
-// GOMAXPROCS goroutines for n evaluations and returns evaluations per second:
-// the raw limit that ingest's throughput is compared with, in the same run.
+// Baseline measures the direct evaluation ingest uses (Key.Hash: H(x), k·H(x)
+// and the finalize hash, nothing else) on GOMAXPROCS goroutines for n
+// evaluations and returns evaluations per second: the raw limit that
+// ingest's throughput is compared with, in the same run.
 func Baseline(n int) float64 {
 	k, err := GenerateKey()
 	if err != nil {
@@ -24,7 +25,7 @@ func Baseline(n int) float64 {
 			in := []byte("phone:+923001234567")
 			for i := w; i < n; i += workers {
 				in[len(in)-1] = byte('0' + i%10)
-				if _, err := k.server.FullEvaluate(in); err != nil {
+				if _, err := k.hashBytes(in); err != nil {
 					panic(err)
 				}
 			}

@@ -2,8 +2,10 @@ package hashing
 
 import (
 	"testing"
+	"time"
 
 	"github.com/khabardar/khabardar/identifier"
+	"github.com/khabardar/khabardar/internal/cpuclock"
 )
 
 // BenchmarkCirclFullEvaluate is the raw limit: circl's own direct evaluation,
@@ -20,9 +22,12 @@ func BenchmarkCirclFullEvaluate(b *testing.B) {
 	})
 }
 
+// BenchmarkHash is Key.Hash on all cores: ingest's raw limit, which the
+// bench harness pairs with BenchmarkIngest (`go run ./bench ingest`).
 func BenchmarkHash(b *testing.B) {
 	k, _ := GenerateKey()
 	id := mustID(b, "0300-1234567")
+	cpu0 := cpuclock.Self()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := k.Hash(id); err != nil {
@@ -30,6 +35,12 @@ func BenchmarkHash(b *testing.B) {
 			}
 		}
 	})
+	reportCPU(b, cpu0)
+}
+
+// reportCPU reports this process's CPU per operation since cpu0.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64((cpuclock.Self()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
 }
 
 func BenchmarkEvaluateBatch(b *testing.B) {

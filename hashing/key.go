@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/oprf"
 	"golang.org/x/crypto/hkdf"
 )
@@ -44,7 +45,9 @@ type Key struct {
 	created time.Time
 	master  []byte
 	pub     []byte
-	server  oprf.VerifiableServer
+	sk      *edwards25519.Scalar  // the VOPRF key, for the fast path
+	pk      *publicKey            // pub, decoded, with its composite seed
+	server  oprf.VerifiableServer // circl's reference, for tests and benchmarks
 }
 
 // GenerateKey makes a new key from crypto/rand.
@@ -65,9 +68,27 @@ func newKey(master []byte, created time.Time) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hashing: derive VOPRF key: %w", err)
 	}
+	return keyFrom(priv, master, created)
+}
+
+// keyFrom makes a Key of a circl private key: the reference server and the
+// fast path's scalar and public key.
+func keyFrom(priv *oprf.PrivateKey, master []byte, created time.Time) (*Key, error) {
 	pub, err := priv.Public().MarshalBinary()
 	if err != nil {
 		return nil, err
+	}
+	skb, err := priv.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	sk, err := edwards25519.NewScalar().SetCanonicalBytes(skb)
+	if err != nil {
+		return nil, fmt.Errorf("hashing: VOPRF key: %w", err)
+	}
+	pk, ok := newPublicKey(pub)
+	if !ok {
+		return nil, errors.New("hashing: VOPRF public key does not decode")
 	}
 	sum := sha256.Sum256(pub)
 	return &Key{
@@ -75,6 +96,8 @@ func newKey(master []byte, created time.Time) (*Key, error) {
 		created: created,
 		master:  master,
 		pub:     pub,
+		sk:      sk,
+		pk:      pk,
 		server:  oprf.NewVerifiableServer(suite, priv),
 	}, nil
 }

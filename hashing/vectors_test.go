@@ -7,8 +7,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/oprf"
+	"github.com/cloudflare/circl/zk/dleq"
 )
 
 // rfcSuite is one suite's entry in testdata/rfc9497-ristretto255-voprf.json,
@@ -29,6 +32,7 @@ type rfcSuite struct {
 		Output            string `json:"Output"`
 		Proof             struct {
 			Proof string `json:"proof"`
+			R     string `json:"r"`
 		} `json:"Proof"`
 	} `json:"vectors"`
 }
@@ -72,46 +76,59 @@ func TestRFC9497Vectors(t *testing.T) {
 	if hex.EncodeToString(sk) != v.SkSm || hex.EncodeToString(pk) != v.PkSm {
 		t.Fatalf("DeriveKeyPair: sk %x pk %x", sk, pk)
 	}
-	key := &Key{id: "rfc", pub: pk, server: oprf.NewVerifiableServer(suite, priv)}
+	key, err := keyFrom(priv, nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	client, err := NewClient(pk)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ref := oprf.NewVerifiableClient(suite, priv.Public())
 	g := suite.Group()
 
 	for i, vec := range v.Vectors {
 		inputs := unhexList(t, vec.Input)
-		var blinds []oprf.Blind
+		var blinds []*edwards25519.Scalar
+		var refBlinds []oprf.Blind
 		for _, bl := range unhexList(t, vec.Blind) {
+			blinds = append(blinds, scalar(t, bl))
 			s := g.NewScalar()
 			if err := s.UnmarshalBinary(bl); err != nil {
 				t.Fatal(err)
 			}
-			blinds = append(blinds, s)
+			refBlinds = append(refBlinds, s)
 		}
-		fin, req, err := client.c.DeterministicBlind(inputs, blinds)
+
+		// The fast path, with the RFC's blinds and proof nonce, must give
+		// the RFC's bytes exactly.
+		blinded, err := client.blind(inputs, blinds)
 		if err != nil {
 			t.Fatal(err)
-		}
-		blinded := &Blinded{fin: fin}
-		for _, e := range req.Elements {
-			enc, _ := e.MarshalBinaryCompress()
-			blinded.Elements = append(blinded.Elements, enc)
 		}
 		if got := hexJoin(blinded.Elements); got != vec.BlindedElement {
 			t.Fatalf("vector %d: blinded %s, want %s", i, got, vec.BlindedElement)
 		}
-
-		evaluated, proof, err := key.Evaluate(blinded.Elements)
+		batch, err := ParseBlinded(blinded.Elements)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evaluated, proof, err := key.evaluate(batch, scalar(t, unhex(t, vec.Proof.R)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := hexJoin(evaluated); got != vec.EvaluationElement {
 			t.Fatalf("vector %d: evaluated %s, want %s", i, got, vec.EvaluationElement)
 		}
-		// Our proof uses fresh randomness, so it differs from the RFC's, but
-		// it must verify; and the RFC's proof must verify with our decoder.
-		for name, p := range map[string][]byte{"ours": proof, "rfc": unhex(t, vec.Proof.Proof)} {
+		if got := hex.EncodeToString(proof); got != vec.Proof.Proof {
+			t.Fatalf("vector %d: proof %s, want %s", i, got, vec.Proof.Proof)
+		}
+		// With fresh randomness the proof differs, but it must verify.
+		_, fresh, err := key.EvaluateBatch(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range map[string][]byte{"fresh": fresh, "rfc": proof} {
 			out, err := client.Finalize(blinded, evaluated, p)
 			if err != nil {
 				t.Fatalf("vector %d, %s proof: %v", i, name, err)
@@ -129,7 +146,55 @@ func TestRFC9497Vectors(t *testing.T) {
 				t.Fatalf("vector %d input %d: direct evaluation %x, want %x", i, j, y, want)
 			}
 		}
+
+		// circl, the reference, agrees on the same vector.
+		fin, req, err := ref.DeterministicBlind(inputs, refBlinds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refBlinded [][]byte
+		for _, e := range req.Elements {
+			enc, _ := e.MarshalBinaryCompress()
+			refBlinded = append(refBlinded, enc)
+		}
+		if got := hexJoin(refBlinded); got != vec.BlindedElement {
+			t.Fatalf("vector %d: circl blinded %s, want %s", i, got, vec.BlindedElement)
+		}
+		out, err := ref.Finalize(fin, circlEvaluation(t, evaluated, proof))
+		if err != nil {
+			t.Fatalf("vector %d: circl rejects the proof: %v", i, err)
+		}
+		if got := hexJoin(out); got != vec.Output {
+			t.Fatalf("vector %d: circl output %s, want %s", i, got, vec.Output)
+		}
 	}
+}
+
+func scalar(t testing.TB, b []byte) *edwards25519.Scalar {
+	t.Helper()
+	s, err := edwards25519.NewScalar().SetCanonicalBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// circlEvaluation decodes an evaluation for circl's client.
+func circlEvaluation(t testing.TB, evaluated [][]byte, proof []byte) *oprf.Evaluation {
+	t.Helper()
+	g := suite.Group()
+	ev := &oprf.Evaluation{Proof: new(dleq.Proof)}
+	for _, e := range evaluated {
+		el := g.NewElement()
+		if err := el.UnmarshalBinary(e); err != nil {
+			t.Fatal(err)
+		}
+		ev.Elements = append(ev.Elements, el)
+	}
+	if err := ev.Proof.UnmarshalBinary(g, proof); err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
 
 func hexJoin(bs [][]byte) string {

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cloudflare/circl/oprf"
-	"github.com/cloudflare/circl/zk/dleq"
+	"filippo.io/edwards25519"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
@@ -32,25 +31,27 @@ func (k *Key) Hash(id identifier.ID) ([]byte, error) {
 	return k.hashBytes(id.Canonical())
 }
 
-func (k *Key) hashBytes(input []byte) ([]byte, error) { return k.server.FullEvaluate(input) }
+// hashBytes is RFC 9497's Evaluate with the key, k·H(x) in constant time.
+func (k *Key) hashBytes(input []byte) ([]byte, error) {
+	var p edwards25519.Point
+	hashToGroup(&p, input)
+	return finalizeHash(input, encodeElement(p.ScalarMult(k.sk, &p))), nil
+}
 
 // BlindedBatch is a batch of blinded elements decoded and checked once, by
 // ParseBlinded, for EvaluateBatch: the API decodes a request's elements
 // before it charges the caller, and nothing outside this package touches
 // the group.
-type BlindedBatch struct{ elems []oprf.Blinded }
+type BlindedBatch struct {
+	points []*edwards25519.Point
+	enc    [][]byte // canonical encodings: decoding accepts no other
+}
 
 // Len is the number of elements.
-func (b *BlindedBatch) Len() int { return len(b.elems) }
+func (b *BlindedBatch) Len() int { return len(b.points) }
 
 // Element returns element i's canonical encoding.
-func (b *BlindedBatch) Element(i int) []byte {
-	out, err := b.elems[i].MarshalBinaryCompress()
-	if err != nil {
-		panic(err) // a decoded element always encodes
-	}
-	return out
-}
+func (b *BlindedBatch) Element(i int) []byte { return b.enc[i] }
 
 // BadElementError names the first element of a batch that is not a valid
 // non-identity ristretto255 element, by its index. It wraps ErrBadElement.
@@ -65,16 +66,19 @@ func (e *BadElementError) Unwrap() error { return ErrBadElement }
 // ParseBlinded decodes each ElementSize-byte encoding as a ristretto255
 // element. A *BadElementError for the first that does not decode or is the
 // identity: evaluating the identity would prove nothing and leak nothing,
-// but accepting junk hides client bugs.
+// but accepting junk hides client bugs. The batch keeps copies, so raw may be
+// reused.
 func ParseBlinded(raw [][]byte) (*BlindedBatch, error) {
-	g := suite.Group()
-	b := &BlindedBatch{elems: make([]oprf.Blinded, len(raw))}
+	b := &BlindedBatch{points: make([]*edwards25519.Point, len(raw)), enc: make([][]byte, len(raw))}
+	points := make([]edwards25519.Point, len(raw))
+	backing := make([]byte, len(raw)*ElementSize)
 	for i, r := range raw {
-		e := g.NewElement()
-		if len(r) != ElementSize || e.UnmarshalBinary(r) != nil || e.IsIdentity() {
+		if !decodeElement(&points[i], r) {
 			return nil, &BadElementError{Index: i}
 		}
-		b.elems[i] = e
+		b.points[i] = &points[i]
+		b.enc[i] = backing[i*ElementSize : (i+1)*ElementSize : (i+1)*ElementSize]
+		copy(b.enc[i], r)
 	}
 	return b, nil
 }
@@ -90,25 +94,24 @@ func (k *Key) Evaluate(blinded [][]byte) (evaluated [][]byte, proof []byte, err 
 	return k.EvaluateBatch(b)
 }
 
-// EvaluateBatch evaluates a batch ParseBlinded made.
+// EvaluateBatch evaluates a batch ParseBlinded made: Dᵢ = k·Cᵢ, and one proof
+// for the batch (dleq.go says which operations run in variable time).
 func (k *Key) EvaluateBatch(b *BlindedBatch) (evaluated [][]byte, proof []byte, err error) {
-	if b == nil || len(b.elems) == 0 {
+	if b == nil || len(b.points) == 0 {
 		return nil, nil, errors.New("hashing: empty batch")
 	}
-	ev, err := k.server.Evaluate(&oprf.EvaluationRequest{Elements: b.elems})
-	if err != nil {
-		return nil, nil, fmt.Errorf("hashing: evaluate: %w", err)
+	return k.evaluate(b, randomScalar())
+}
+
+func (k *Key) evaluate(b *BlindedBatch, nonce *edwards25519.Scalar) (evaluated [][]byte, proof []byte, err error) {
+	d := make([]*edwards25519.Point, len(b.points))
+	points := make([]edwards25519.Point, len(b.points))
+	evaluated = make([][]byte, len(b.points))
+	for i, c := range b.points {
+		d[i] = points[i].ScalarMult(k.sk, c)
+		evaluated[i] = encodeElement(d[i])
 	}
-	evaluated = make([][]byte, len(ev.Elements))
-	for i, e := range ev.Elements {
-		if evaluated[i], err = e.MarshalBinaryCompress(); err != nil {
-			return nil, nil, err
-		}
-	}
-	if proof, err = ev.Proof.MarshalBinary(); err != nil {
-		return nil, nil, err
-	}
-	return evaluated, proof, nil
+	return evaluated, k.pk.prove(k.sk, nonce, b.points, d, b.enc, evaluated), nil
 }
 
 // Split cuts a VOPRF output y by the layout: hex(y) = prefix ‖ hex(suffix) ‖ …,
@@ -138,38 +141,64 @@ func (k *Key) Exposure(id identifier.ID, l khabardar.Layout) (khabardar.Exposure
 // Client is the client side of the VOPRF, for Khabardar's CLI and tests: it
 // blinds inputs, checks the server's proof against the published public key,
 // and finalizes outputs.
-type Client struct{ c oprf.VerifiableClient }
+type Client struct{ pk *publicKey }
 
 // NewClient returns a client for the server public key pub.
 func NewClient(pub []byte) (*Client, error) {
-	pk := new(oprf.PublicKey)
-	if err := pk.UnmarshalBinary(suite, pub); err != nil {
-		return nil, fmt.Errorf("hashing: bad public key: %w", err)
+	pk, ok := newPublicKey(pub)
+	if !ok {
+		return nil, errors.New("hashing: bad public key: not a valid non-identity ristretto255 element")
 	}
-	return &Client{c: oprf.NewVerifiableClient(suite, pk)}, nil
+	return &Client{pk: pk}, nil
 }
 
 // Blinded is a client's blinded batch, kept to finalize the server's answer.
+// It holds the inputs and their blinds, so it never prints them.
 type Blinded struct {
 	Elements [][]byte // to send, serialized
-	fin      *oprf.FinalizeData
+	inputs   [][]byte
+	blinds   []*edwards25519.Scalar
+	points   []*edwards25519.Point
 }
+
+// String says how many elements there are and nothing else.
+func (b *Blinded) String() string {
+	return fmt.Sprintf("hashing.Blinded{%d elements}", len(b.Elements))
+}
+
+// GoString is String, so %#v redacts too.
+func (b *Blinded) GoString() string { return b.String() }
 
 // Blind blinds each id with fresh randomness.
 func (c *Client) Blind(ids []identifier.ID) (*Blinded, error) {
 	inputs := make([][]byte, len(ids))
+	blinds := make([]*edwards25519.Scalar, len(ids))
 	for i, id := range ids {
 		inputs[i] = id.Canonical()
+		blinds[i] = randomScalar()
 	}
-	fin, req, err := c.c.Blind(inputs)
-	if err != nil {
-		return nil, err
+	return c.blind(inputs, blinds)
+}
+
+// blind computes Cᵢ = rᵢ·H(xᵢ) in constant time: rᵢ hides xᵢ.
+func (c *Client) blind(inputs [][]byte, blinds []*edwards25519.Scalar) (*Blinded, error) {
+	if len(inputs) == 0 {
+		return nil, errors.New("hashing: nothing to blind")
 	}
-	b := &Blinded{fin: fin, Elements: make([][]byte, len(req.Elements))}
-	for i, e := range req.Elements {
-		if b.Elements[i], err = e.MarshalBinaryCompress(); err != nil {
-			return nil, err
+	b := &Blinded{
+		Elements: make([][]byte, len(inputs)),
+		inputs:   inputs,
+		blinds:   blinds,
+		points:   make([]*edwards25519.Point, len(inputs)),
+	}
+	points := make([]edwards25519.Point, len(inputs))
+	var h edwards25519.Point
+	for i, x := range inputs {
+		if hashToGroup(&h, x).Equal(edwards25519.NewIdentityPoint()) == 1 {
+			return nil, errors.New("hashing: an input hashes to the identity") // RFC 9497 InvalidInputError; probability 2⁻²⁵²
 		}
+		b.points[i] = points[i].ScalarMult(blinds[i], &h)
+		b.Elements[i] = encodeElement(b.points[i])
 	}
 	return b, nil
 }
@@ -178,22 +207,31 @@ func (c *Client) Blind(ids []identifier.ID) (*Blinded, error) {
 // server did not use the published key, or the answer was tampered with.
 var ErrBadProof = errors.New("hashing: the server's proof does not verify against its public key")
 
-// Finalize checks the proof and returns the VOPRF outputs, one per input.
+// Finalize checks the proof and returns the VOPRF outputs, one per input:
+// SHA-512 of the input and rᵢ⁻¹·Dᵢ. It returns an error wrapping
+// ErrBadElement for an evaluated element that does not decode (or a count
+// that is not the batch's), and ErrBadProof for a proof that does not verify.
 func (c *Client) Finalize(b *Blinded, evaluated [][]byte, proof []byte) ([][]byte, error) {
-	g := suite.Group()
-	ev := &oprf.Evaluation{Elements: make([]oprf.Evaluated, len(evaluated)), Proof: new(dleq.Proof)}
+	if len(evaluated) != len(b.Elements) {
+		return nil, fmt.Errorf("%d evaluated elements for %d blinded: %w", len(evaluated), len(b.Elements), ErrBadElement)
+	}
+	d := make([]*edwards25519.Point, len(evaluated))
+	points := make([]edwards25519.Point, len(evaluated))
 	for i, e := range evaluated {
-		ev.Elements[i] = g.NewElement()
-		if len(e) != ElementSize || ev.Elements[i].UnmarshalBinary(e) != nil {
+		if !decodeElement(&points[i], e) {
 			return nil, fmt.Errorf("evaluated element %d: %w", i, ErrBadElement)
 		}
+		d[i] = &points[i]
 	}
-	if len(proof) != ProofSize || ev.Proof.UnmarshalBinary(g, proof) != nil {
+	if !c.pk.verify(b.points, d, b.Elements, evaluated, proof) {
 		return nil, ErrBadProof
 	}
-	out, err := c.c.Finalize(b.fin, ev)
-	if errors.Is(err, oprf.ErrInvalidProof) {
-		return nil, ErrBadProof
+	out := make([][]byte, len(d))
+	var inv edwards25519.Scalar
+	var u edwards25519.Point
+	for i := range d {
+		u.ScalarMult(inv.Invert(b.blinds[i]), d[i])
+		out[i] = finalizeHash(b.inputs[i], encodeElement(&u))
 	}
-	return out, err
+	return out, nil
 }

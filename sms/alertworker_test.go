@@ -37,7 +37,10 @@ func (f *fakeSender) Send(_ context.Context, to, text string) error {
 func alertEnv(t *testing.T, rc ratelimit.Config) (*env, *AlertWorker, *fakeSender, *time.Time) {
 	e := newEnv(t, rc, withAlerts)
 	f := &fakeSender{}
-	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC) // 17:00 in Pakistan
+	// Alerts are queued due at the real time: the worker's clock starts at
+	// the next day's 12:00 UTC (17:00 in Pakistan, outside quiet hours),
+	// after every alert the test queues.
+	now := time.Now().UTC().Truncate(24 * time.Hour).Add(36 * time.Hour)
 	w := &AlertWorker{Store: e.cfg.Alerts, Listings: e.store, Sealer: e.cfg.Sealer, Sender: f, Gateway: "kannel",
 		Limiter: e.limiter, SiteURL: testSite, Now: func() time.Time { return now }, Log: e.cfg.Log}
 	return e, w, f, &now
