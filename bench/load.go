@@ -71,8 +71,10 @@ func load(c *config, w *workspace) ([]row, error) {
 			what: fmt.Sprintf("`khabardar load` against `serve` (embedded store, 200 k identifiers, %d users, %s), **this tree ÷ %s**, checks/s", c.users, c.loadFor, c.old),
 			figures: fmt.Sprintf("%s %.0f, this tree %.0f checks/s",
 				c.old, med(olds, cps), med(news, cps)),
-			wall:   ratios(n, func(i int) float64 { return news[i].checksPerS / olds[i].checksPerS }),
-			cpu:    ratios(n, func(i int) float64 { return (olds[i].serverCPU + olds[i].clientCPU) / (news[i].serverCPU + news[i].clientCPU) }),
+			wall: ratios(n, func(i int) float64 { return news[i].checksPerS / olds[i].checksPerS }),
+			cpu: ratios(n, func(i int) float64 {
+				return (olds[i].serverCPU + olds[i].clientCPU) / (news[i].serverCPU + news[i].clientCPU)
+			}),
 			pairs:  n,
 			target: "≥ 1.3×",
 		},
