@@ -102,12 +102,23 @@ func (s *Server) anonymous(c *fiber.Ctx) ratelimit.Identity {
 	if s.cfg.Limiter == nil {
 		return ratelimit.Identity{}
 	}
+	headers := c.Request().Header.PeekAll(fiber.HeaderXForwardedFor)
+	lc, _ := c.Context().Conn().(*lingerConn)
+	if len(headers) == 0 && lc != nil {
+		if id := lc.anon.Load(); id != nil {
+			return *id // this connection's earlier requests
+		}
+	}
 	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	var xff []string
-	for _, v := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
+	for _, v := range headers {
 		xff = append(xff, string(v))
 	}
-	return s.cfg.Limiter.Anonymous(peer.Unmap(), xff)
+	id := s.cfg.Limiter.Anonymous(peer.Unmap(), xff)
+	if len(headers) == 0 && lc != nil {
+		lc.anon.Store(&id)
+	}
+	return id
 }
 
 // charge takes n from the caller's quota of class cl, sets the X-RateLimit

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/khabardar/khabardar"
+	"github.com/khabardar/khabardar/ratelimit"
 	"github.com/khabardar/khabardar/wire"
 )
 
@@ -211,10 +212,14 @@ var (
 	_ net.Conn     = (*lingerConn)(nil)
 )
 
-// lingerConn is a connection whose Close lingers when marked.
+// lingerConn is a connection whose Close lingers when marked. It also
+// keeps the rate limiter's identity of a client that connected directly:
+// the peer address of a connection never changes, and its keyed hash costs
+// a microsecond or more per request.
 type lingerConn struct {
 	net.Conn
 	linger atomic.Bool
+	anon   atomic.Pointer[ratelimit.Identity]
 }
 
 // lingerOnClose marks the request's connection to linger when closed.

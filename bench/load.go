@@ -117,21 +117,28 @@ func writeLeak(path string, rows int) error {
 // version builds khabardar at commit (this tree if empty) and a template
 // data directory it ingested csv into.
 func (w *workspace) version(name, commit, csv string) (*version, error) {
-	v := &version{name: name, bin: filepath.Join(w.dir, "khabardar-"+name), template: filepath.Join(w.dir, "template-"+name)}
+	v := &version{name: name, template: filepath.Join(w.dir, "template-"+name)}
 	src := w.root
-	if commit != "" {
+	if commit == "" {
+		bin, err := w.binary()
+		if err != nil {
+			return nil, err
+		}
+		v.bin = bin
+	} else {
 		src = filepath.Join(w.dir, "src-"+name)
 		logf("git worktree add %s %s", src, commit)
 		if out, err := exec.Command("git", "-C", w.root, "worktree", "add", "--detach", src, commit).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("git worktree add %s: %v\n%s", commit, err, out)
 		}
 		defer exec.Command("git", "-C", w.root, "worktree", "remove", "--force", src).Run()
-	}
-	logf("go build %s (%s)", v.bin, name)
-	build := exec.Command("go", "build", "-o", v.bin, "./cmd/khabardar")
-	build.Dir, build.Stderr = src, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build %s: %w", name, err)
+		v.bin = filepath.Join(w.dir, "khabardar-"+name)
+		logf("go build %s (%s)", v.bin, commit)
+		build := exec.Command("go", "build", "-o", v.bin, "./cmd/khabardar")
+		build.Dir, build.Stderr = src, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build %s: %w", commit, err)
+		}
 	}
 	listing := filepath.Join(src, "examples", "listing-pakdata-shop.yaml")
 	for _, args := range [][]string{

@@ -18,6 +18,7 @@
 //	evaluate       POST /v1/evaluate, 1 element, vs hashing.Key.Evaluate alone
 //	bucket         GET /v1/buckets, 1 M identifiers, vs a constant fiber handler (embedded, Redis)
 //	ingest         ingest of 200 k identifiers vs Key.Hash alone, per CPU-second (embedded, Redis)
+//	socket         ingest opening the store vs through a running serve's admin socket
 //	load           khabardar load against serve: the binary at --old vs this tree
 //
 // Redis experiments need redis-server on PATH; load builds the old binary
@@ -50,7 +51,7 @@ type config struct {
 
 func main() {
 	var c config
-	only := flag.String("only", "", "comma-separated experiments (default: all): proof, proof-server, proof-client, evaluate, bucket, ingest, load")
+	only := flag.String("only", "", "comma-separated experiments (default: all): proof, proof-server, proof-client, evaluate, bucket, ingest, socket, load")
 	flag.IntVar(&c.pairs, "pairs", 5, "interleaved pairs per light experiment (proof, evaluate, load)")
 	flag.IntVar(&c.heavyPairs, "heavy-pairs", 3, "interleaved pairs per heavy experiment (bucket, ingest)")
 	flag.StringVar(&c.old, "old", "cde199d", "the commit whose binary load compares with")
@@ -134,6 +135,11 @@ func run(c *config) error {
 	}
 	if c.wants("ingest") {
 		if err := add(ingests(c, w)); err != nil {
+			return err
+		}
+	}
+	if c.wants("socket") {
+		if err := add(socket(c, w)); err != nil {
 			return err
 		}
 	}
