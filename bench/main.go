@@ -15,6 +15,7 @@
 //
 //	proof-server   hashing: one-element evaluation with proof, circl vs the fast path
 //	proof-client   hashing: client blind + proof check + finalize, circl vs the fast path
+//	hash           hashing: ingest's direct evaluation, circl's FullEvaluate vs Key.Hash
 //	evaluate       POST /v1/evaluate, 1 element, vs hashing.Key.Evaluate alone
 //	bucket         GET /v1/buckets, 1 M identifiers, vs a constant fiber handler (embedded, Redis)
 //	ingest         ingest of 200 k identifiers vs Key.Hash alone, per CPU-second (embedded, Redis)
@@ -51,7 +52,7 @@ type config struct {
 
 func main() {
 	var c config
-	only := flag.String("only", "", "comma-separated experiments (default: all): proof, proof-server, proof-client, evaluate, bucket, ingest, socket, load")
+	only := flag.String("only", "", "comma-separated experiments (default: all): proof (the next three), proof-server, proof-client, hash, evaluate, bucket, ingest, socket, load")
 	flag.IntVar(&c.pairs, "pairs", 5, "interleaved pairs per light experiment (proof, evaluate, load)")
 	flag.IntVar(&c.heavyPairs, "heavy-pairs", 3, "interleaved pairs per heavy experiment (bucket, ingest)")
 	flag.StringVar(&c.old, "old", "cde199d", "the commit whose binary load compares with")
@@ -118,7 +119,7 @@ func run(c *config) error {
 		return err
 	}
 	start := time.Now()
-	if c.wants("proof", "proof-server", "proof-client") {
+	if c.wants("proof", "proof-server", "proof-client", "hash") {
 		if err := add(proofs(c, w)); err != nil {
 			return err
 		}
