@@ -114,44 +114,34 @@ func run(c *config) error {
 	}
 	w := &workspace{root: root, dir: work}
 	var rows []row
-	add := func(r []row, err error) error {
-		rows = append(rows, r...)
-		return err
-	}
 	start := time.Now()
-	if c.wants("proof", "proof-server", "proof-client", "hash") {
-		if err := add(proofs(c, w)); err != nil {
-			return err
+	for _, e := range experiments {
+		if !c.wants(e.names...) {
+			continue
 		}
-	}
-	if c.wants("evaluate") {
-		if err := add(evaluate(c, w)); err != nil {
-			return err
-		}
-	}
-	if c.wants("bucket") {
-		if err := add(buckets(c, w)); err != nil {
-			return err
-		}
-	}
-	if c.wants("ingest") {
-		if err := add(ingests(c, w)); err != nil {
-			return err
-		}
-	}
-	if c.wants("socket") {
-		if err := add(socket(c, w)); err != nil {
-			return err
-		}
-	}
-	if c.wants("load") {
-		if err := add(load(c, w)); err != nil {
+		r, err := e.run(c, w)
+		rows = append(rows, r...)
+		if err != nil {
+			printTable(os.Stdout, rows) // what was measured before the failure
 			return err
 		}
 	}
 	logf("done in %s", time.Since(start).Round(time.Second))
 	printTable(os.Stdout, rows)
 	return nil
+}
+
+// experiments run in this order; names are what --only selects them by.
+var experiments = []struct {
+	names []string
+	run   func(*config, *workspace) ([]row, error)
+}{
+	{[]string{"proof", "proof-server", "proof-client", "hash"}, proofs},
+	{[]string{"evaluate"}, evaluate},
+	{[]string{"bucket"}, buckets},
+	{[]string{"ingest"}, ingests},
+	{[]string{"socket"}, socket},
+	{[]string{"load"}, load},
 }
 
 // workspace builds what the experiments run, once each.
