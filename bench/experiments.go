@@ -85,11 +85,7 @@ func tail(s string, n int) string {
 }
 
 func median(ms []metrics, unit string) float64 {
-	xs := make([]float64, len(ms))
-	for i, m := range ms {
-		xs[i] = m[unit]
-	}
-	return spreadOf(xs).med
+	return medianOf(ms, func(m metrics) float64 { return m[unit] })
 }
 
 // benchPair runs benchmarks a and b of pkg as interleaved pairs.

@@ -55,13 +55,7 @@ func load(c *config, w *workspace) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	med := func(rs []loadRun, f func(loadRun) float64) float64 {
-		xs := make([]float64, len(rs))
-		for i, r := range rs {
-			xs[i] = f(r)
-		}
-		return spreadOf(xs).med
-	}
+	med := medianOf[loadRun]
 	cps := func(r loadRun) float64 { return r.checksPerS }
 	srv := func(r loadRun) float64 { return r.serverCPU }
 	cli := func(r loadRun) float64 { return r.clientCPU }
@@ -167,32 +161,13 @@ func (w *workspace) loadOnce(c *config, v *version, i int) (loadRun, error) {
 		return loadRun{}, fmt.Errorf("cp: %v %s", err, out)
 	}
 	defer os.RemoveAll(data)
-	addr, err := freeAddr()
+	srv, err := startServe(v.bin, data, v.serveArgs...)
 	if err != nil {
-		return loadRun{}, err
+		return loadRun{}, fmt.Errorf("%s: %w", v.name, err)
 	}
-	var serveLog bytes.Buffer
-	serve := exec.Command(v.bin, append([]string{"serve", "--data", data, "--addr", addr}, v.serveArgs...)...)
-	serve.Stdout, serve.Stderr = &serveLog, &serveLog
-	if err := serve.Start(); err != nil {
-		return loadRun{}, err
-	}
-	defer func() {
-		serve.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { serve.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			serve.Process.Kill()
-			<-done
-		}
-	}()
-	base := "http://" + addr
-	if err := waitReady(base + "/v1/config"); err != nil {
-		return loadRun{}, fmt.Errorf("%s serve: %v\n%s", v.name, err, tail(serveLog.String(), 10))
-	}
-	cpu0, err := cpuclock.Of(serve.Process.Pid)
+	defer srv.stop()
+	base := srv.base
+	cpu0, err := srv.cpu()
 	if err != nil {
 		return loadRun{}, err
 	}
@@ -203,7 +178,7 @@ func (w *workspace) loadOnce(c *config, v *version, i int) (loadRun, error) {
 	if err := gen.Run(); err != nil {
 		return loadRun{}, fmt.Errorf("%s load: %v\n%s", v.name, err, tail(errs.String(), 10))
 	}
-	cpu1, err := cpuclock.Of(serve.Process.Pid)
+	cpu1, err := srv.cpu()
 	if err != nil {
 		return loadRun{}, err
 	}
@@ -227,6 +202,49 @@ func (w *workspace) loadOnce(c *config, v *version, i int) (loadRun, error) {
 	}
 	logf("  %s: %.0f checks/s, server %.0f µs, client %.0f µs CPU per check", v.name, r.checksPerS, r.serverCPU, r.clientCPU)
 	return r, nil
+}
+
+// server is a running `khabardar serve`.
+type server struct {
+	cmd  *exec.Cmd
+	base string // http://127.0.0.1:PORT
+	log  bytes.Buffer
+}
+
+// startServe serves data with bin on a free loopback port and waits until
+// it answers /v1/config.
+func startServe(bin, data string, args ...string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{base: "http://" + addr}
+	s.cmd = exec.Command(bin, append([]string{"serve", "--data", data, "--addr", addr}, args...)...)
+	s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	if err := waitReady(s.base + "/v1/config"); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("serve: %v\n%s", err, tail(s.log.String(), 10))
+	}
+	return s, nil
+}
+
+// cpu is the server's CPU time so far.
+func (s *server) cpu() (time.Duration, error) { return cpuclock.Of(s.cmd.Process.Pid) }
+
+// stop sends SIGTERM and waits, killing it after 10 s.
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
 }
 
 func freeAddr() (string, error) {

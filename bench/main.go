@@ -214,6 +214,15 @@ func spreadOf(xs []float64) spread {
 	return spread{s[0], med, s[len(s)-1]}
 }
 
+// medianOf is the median of f over rs.
+func medianOf[T any](rs []T, f func(T) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = f(r)
+	}
+	return spreadOf(xs).med
+}
+
 // ratios returns f(i) over the pairs.
 func ratios(n int, f func(i int) float64) spread {
 	xs := make([]float64, n)

@@ -40,25 +40,18 @@ func socket(c *config, w *workspace) ([]row, error) {
 				return socketRun{}, fmt.Errorf("%v: %v\n%s", args[:2], err, out)
 			}
 		}
-		var serve *exec.Cmd
+		var srv *server
 		var serveCPU0 time.Duration
 		if viaSocket {
-			addr, err := freeAddr()
-			if err != nil {
+			var err error
+			if srv, err = startServe(bin, data, "--metrics-addr", "off", "--no-site", "--log-level", "warn"); err != nil {
 				return socketRun{}, err
 			}
-			serve = exec.Command(bin, "serve", "--data", data, "--addr", addr, "--metrics-addr", "off", "--no-site", "--log-level", "warn")
-			if err := serve.Start(); err != nil {
-				return socketRun{}, err
-			}
-			defer func() { serve.Process.Signal(syscall.SIGTERM); serve.Wait() }()
-			if err := waitReady("http://" + addr + "/v1/config"); err != nil {
-				return socketRun{}, err
-			}
+			defer srv.stop()
 			if _, err := os.Stat(filepath.Join(data, "admin.sock")); err != nil {
 				return socketRun{}, fmt.Errorf("serve has no admin socket: %v", err)
 			}
-			if serveCPU0, err = cpuclock.Of(serve.Process.Pid); err != nil {
+			if serveCPU0, err = srv.cpu(); err != nil {
 				return socketRun{}, err
 			}
 		}
@@ -75,8 +68,8 @@ func socket(c *config, w *workspace) ([]row, error) {
 			return socketRun{}, fmt.Errorf("ingest --json: %v %s", err, tail(out.String(), 5))
 		}
 		cpu := cpuclock.Rusage(cmd.ProcessState.SysUsage().(*syscall.Rusage))
-		if serve != nil {
-			after, err := cpuclock.Of(serve.Process.Pid)
+		if srv != nil {
+			after, err := srv.cpu()
 			if err != nil {
 				return socketRun{}, err
 			}
@@ -92,24 +85,12 @@ func socket(c *config, w *workspace) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	secs := func(rs []socketRun) []float64 {
-		var xs []float64
-		for _, r := range rs {
-			xs = append(xs, r.seconds)
-		}
-		return xs
-	}
-	cpus := func(rs []socketRun) []float64 {
-		var xs []float64
-		for _, r := range rs {
-			xs = append(xs, r.cpu)
-		}
-		return xs
-	}
+	secs := func(r socketRun) float64 { return r.seconds }
+	cpus := func(r socketRun) float64 { return r.cpu }
 	return []row{{
 		what: fmt.Sprintf("ingest of %d identifiers (embedded store), **opening the store ÷ through a running serve's admin socket**", 2*(c.ingestN/2)),
 		figures: fmt.Sprintf("direct %.1f s, socket %.1f s; %.1f / %.1f µs CPU per identifier (serve's included)",
-			spreadOf(secs(direct)).med, spreadOf(secs(sock)).med, spreadOf(cpus(direct)).med, spreadOf(cpus(sock)).med),
+			medianOf(direct, secs), medianOf(sock, secs), medianOf(direct, cpus), medianOf(sock, cpus)),
 		wall:   ratios(c.heavyPairs, func(i int) float64 { return direct[i].seconds / sock[i].seconds }),
 		cpu:    ratios(c.heavyPairs, func(i int) float64 { return direct[i].cpu / sock[i].cpu }),
 		pairs:  c.heavyPairs,
