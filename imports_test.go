@@ -12,13 +12,14 @@ import (
 
 // TestSealedImports: each outside framework stays in the one package that
 // adapts it, so the rest of the code depends on our types, not theirs.
-// The group libraries (circl, filippo.io/edwards25519, go-ristretto) only in
+// The group libraries (circl, gtank/ristretto255, filippo.io/edwards25519) only in
 // hashing; fiber and fasthttp only in api. Tests elsewhere may not reach for
 // them either.
 func TestSealedImports(t *testing.T) {
 	sealed := []struct{ prefix, only string }{
 		{"github.com/cloudflare/circl", "hashing"},
 		{"filippo.io/edwards25519", "hashing"},
+		{"github.com/gtank/ristretto255", "hashing"},
 		{"github.com/bwesterb/go-ristretto", "hashing"},
 		{"github.com/gofiber/fiber", "api"},
 		{"github.com/valyala/fasthttp", "api"},

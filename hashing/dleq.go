@@ -4,7 +4,7 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 
-	"filippo.io/edwards25519"
+	"github.com/gtank/ristretto255"
 )
 
 // The batched DLEQ proof of RFC 9497 §2.2 on the fast path. Which
@@ -27,7 +27,7 @@ import (
 // computed once: its point, its encoding and the composite seed.
 type publicKey struct {
 	enc   []byte
-	point edwards25519.Point
+	point ristretto255.Element
 	seed  []byte // SHA-512(I2OSP(32, 2) ‖ pk ‖ I2OSP(len(seedDST), 2) ‖ seedDST)
 }
 
@@ -45,8 +45,8 @@ func newPublicKey(enc []byte) (*publicKey, bool) {
 
 // weights returns ComputeComposites's dᵢ = HashToScalar(I2OSP(len(seed), 2) ‖
 // seed ‖ I2OSP(i, 2) ‖ I2OSP(32, 2) ‖ Cᵢ ‖ I2OSP(32, 2) ‖ Dᵢ ‖ "Composite").
-func (pk *publicKey) weights(c, d [][]byte) []*edwards25519.Scalar {
-	w := make([]*edwards25519.Scalar, len(c))
+func (pk *publicKey) weights(c, d [][]byte) []*ristretto255.Scalar {
+	w := make([]*ristretto255.Scalar, len(c))
 	buf := make([]byte, 0, 2+sha512.Size+2+2*(2+ElementSize)+len("Composite"))
 	for i := range c {
 		buf = appendFramed(buf[:0], pk.seed)
@@ -61,10 +61,10 @@ func (pk *publicKey) weights(c, d [][]byte) []*edwards25519.Scalar {
 
 // challenge returns c = HashToScalar(pk ‖ M ‖ Z ‖ t2 ‖ t3 ‖ "Challenge"), each
 // element framed with its length.
-func (pk *publicKey) challenge(m, z, t2, t3 *edwards25519.Point) *edwards25519.Scalar {
+func (pk *publicKey) challenge(m, z, t2, t3 *ristretto255.Element) *ristretto255.Scalar {
 	buf := make([]byte, 0, 5*(2+ElementSize)+len("Challenge"))
 	buf = appendFramed(buf, pk.enc)
-	for _, p := range [...]*edwards25519.Point{m, z, t2, t3} {
+	for _, p := range [...]*ristretto255.Element{m, z, t2, t3} {
 		buf = appendFramed(buf, encodeElement(p))
 	}
 	return hashToScalar(append(buf, "Challenge"...))
@@ -72,9 +72,9 @@ func (pk *publicKey) challenge(m, z, t2, t3 *edwards25519.Point) *edwards25519.S
 
 // prove is RFC 9497's GenerateProof that Dᵢ = k·Cᵢ for all i and pk = k·G,
 // with nonce r: the proof c ‖ s, s = r − c·k, scalars little-endian.
-func (pk *publicKey) prove(k, r *edwards25519.Scalar, c, d []*edwards25519.Point, cEnc, dEnc [][]byte) []byte {
+func (pk *publicKey) prove(k, r *ristretto255.Scalar, c, d []*ristretto255.Element, cEnc, dEnc [][]byte) []byte {
 	w := pk.weights(cEnc, dEnc)
-	var m, z, t2, t3 edwards25519.Point
+	var m, z, t2, t3 ristretto255.Element
 	m.VarTimeMultiScalarMult(w, c)
 	if len(d) <= 2 {
 		z.VarTimeMultiScalarMult(w, d) // cheaper than k·M for short batches
@@ -84,7 +84,7 @@ func (pk *publicKey) prove(k, r *edwards25519.Scalar, c, d []*edwards25519.Point
 	t2.ScalarBaseMult(r)
 	t3.ScalarMult(r, &m)
 	ch := pk.challenge(&m, &z, &t2, &t3)
-	s := edwards25519.NewScalar().Multiply(ch, k)
+	s := ristretto255.NewScalar().Multiply(ch, k)
 	s.Subtract(r, s)
 	return append(ch.Bytes(), s.Bytes()...)
 }
@@ -92,23 +92,23 @@ func (pk *publicKey) prove(k, r *edwards25519.Scalar, c, d []*edwards25519.Point
 // verify is RFC 9497's VerifyProof: it recomputes t2 = s·G + c·pk and
 // t3 = s·M + c·Z and checks that they hash to c. Scalars must be canonical,
 // as circl requires.
-func (pk *publicKey) verify(c, d []*edwards25519.Point, cEnc, dEnc [][]byte, proof []byte) bool {
+func (pk *publicKey) verify(c, d []*ristretto255.Element, cEnc, dEnc [][]byte, proof []byte) bool {
 	if len(proof) != ProofSize || len(c) == 0 || len(c) != len(d) {
 		return false
 	}
-	ch, err := edwards25519.NewScalar().SetCanonicalBytes(proof[:32])
+	ch, err := ristretto255.NewScalar().SetCanonicalBytes(proof[:32])
 	if err != nil {
 		return false
 	}
-	s, err := edwards25519.NewScalar().SetCanonicalBytes(proof[32:])
+	s, err := ristretto255.NewScalar().SetCanonicalBytes(proof[32:])
 	if err != nil {
 		return false
 	}
 	w := pk.weights(cEnc, dEnc)
-	var m, z, t2, t3 edwards25519.Point
+	var m, z, t2, t3 ristretto255.Element
 	m.VarTimeMultiScalarMult(w, c)
 	z.VarTimeMultiScalarMult(w, d)
 	t2.VarTimeDoubleScalarBaseMult(ch, &pk.point, s)
-	t3.VarTimeMultiScalarMult([]*edwards25519.Scalar{s, ch}, []*edwards25519.Point{&m, &z})
+	t3.VarTimeMultiScalarMult([]*ristretto255.Scalar{s, ch}, []*ristretto255.Element{&m, &z})
 	return pk.challenge(&m, &z, &t2, &t3).Equal(ch) == 1
 }

@@ -30,8 +30,8 @@
 // Two implementations, one set of bytes. circl's oprf is the reference: it
 // derives the key and stays in the tests and benchmarks. What the server
 // and the Go clients run is the fast path (group.go, dleq.go): the same
-// protocol over filippo.io/edwards25519, with go-ristretto's ristretto255
-// encoding and Elligator map, that uses the cheapest safe multiplication for
+// protocol over gtank/ristretto255 (ristretto255 on filippo.io/edwards25519's
+// assembly field arithmetic), using the cheapest safe multiplication for
 // each step. Constant time wherever a secret is a scalar: the key k (k·Cᵢ),
 // the proof's nonce r (r·G from a fixed-base table, r·M), and the client's
 // blinds (rᵢ·H(xᵢ), rᵢ⁻¹·Dᵢ). Variable time only where every input is on the

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/oprf"
 	"github.com/cloudflare/circl/zk/dleq"
+	"github.com/gtank/ristretto255"
 
 	"github.com/khabardar/khabardar/identifier"
 	"github.com/khabardar/khabardar/internal/cpuclock"
@@ -72,7 +72,7 @@ func TestDifferential(t *testing.T) {
 
 func differentialBatch(k *Key, rng *mrand.Rand, size int, fastProves bool) error {
 	inputs := make([][]byte, size)
-	blinds := make([]*edwards25519.Scalar, size)
+	blinds := make([]*ristretto255.Scalar, size)
 	refBlinds := make([]oprf.Blind, size)
 	for i := range inputs {
 		inputs[i] = make([]byte, rng.IntN(40))
@@ -282,7 +282,7 @@ func TestDecodeElementMatchesCircl(t *testing.T) {
 
 func checkDecodeAgainstCircl(t *testing.T, b []byte) {
 	t.Helper()
-	var p edwards25519.Point
+	var p ristretto255.Element
 	ok := decodeElement(&p, b)
 	el := suite.Group().NewElement()
 	refOK := len(b) == ElementSize && el.UnmarshalBinary(b) == nil && !el.IsIdentity()

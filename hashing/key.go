@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/oprf"
+	"github.com/gtank/ristretto255"
 	"golang.org/x/crypto/hkdf"
 )
 
@@ -45,7 +45,7 @@ type Key struct {
 	created time.Time
 	master  []byte
 	pub     []byte
-	sk      *edwards25519.Scalar  // the VOPRF key, for the fast path
+	sk      *ristretto255.Scalar  // the VOPRF key, for the fast path
 	pk      *publicKey            // pub, decoded, with its composite seed
 	server  oprf.VerifiableServer // circl's reference, for tests and benchmarks
 }
@@ -82,7 +82,7 @@ func keyFrom(priv *oprf.PrivateKey, master []byte, created time.Time) (*Key, err
 	if err != nil {
 		return nil, err
 	}
-	sk, err := edwards25519.NewScalar().SetCanonicalBytes(skb)
+	sk, err := ristretto255.NewScalar().SetCanonicalBytes(skb)
 	if err != nil {
 		return nil, fmt.Errorf("hashing: VOPRF key: %w", err)
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"filippo.io/edwards25519"
+	"github.com/gtank/ristretto255"
 
 	"github.com/khabardar/khabardar"
 	"github.com/khabardar/khabardar/identifier"
@@ -33,7 +33,7 @@ func (k *Key) Hash(id identifier.ID) ([]byte, error) {
 
 // hashBytes is RFC 9497's Evaluate with the key, k·H(x) in constant time.
 func (k *Key) hashBytes(input []byte) ([]byte, error) {
-	var p edwards25519.Point
+	var p ristretto255.Element
 	hashToGroup(&p, input)
 	return finalizeHash(input, encodeElement(p.ScalarMult(k.sk, &p))), nil
 }
@@ -43,7 +43,7 @@ func (k *Key) hashBytes(input []byte) ([]byte, error) {
 // before it charges the caller, and nothing outside this package touches
 // the group.
 type BlindedBatch struct {
-	points []*edwards25519.Point
+	points []*ristretto255.Element
 	enc    [][]byte // canonical encodings: decoding accepts no other
 }
 
@@ -69,8 +69,8 @@ func (e *BadElementError) Unwrap() error { return ErrBadElement }
 // but accepting junk hides client bugs. The batch keeps copies, so raw may be
 // reused.
 func ParseBlinded(raw [][]byte) (*BlindedBatch, error) {
-	b := &BlindedBatch{points: make([]*edwards25519.Point, len(raw)), enc: make([][]byte, len(raw))}
-	points := make([]edwards25519.Point, len(raw))
+	b := &BlindedBatch{points: make([]*ristretto255.Element, len(raw)), enc: make([][]byte, len(raw))}
+	points := make([]ristretto255.Element, len(raw))
 	backing := make([]byte, len(raw)*ElementSize)
 	for i, r := range raw {
 		if !decodeElement(&points[i], r) {
@@ -103,9 +103,9 @@ func (k *Key) EvaluateBatch(b *BlindedBatch) (evaluated [][]byte, proof []byte, 
 	return k.evaluate(b, randomScalar())
 }
 
-func (k *Key) evaluate(b *BlindedBatch, nonce *edwards25519.Scalar) (evaluated [][]byte, proof []byte, err error) {
-	d := make([]*edwards25519.Point, len(b.points))
-	points := make([]edwards25519.Point, len(b.points))
+func (k *Key) evaluate(b *BlindedBatch, nonce *ristretto255.Scalar) (evaluated [][]byte, proof []byte, err error) {
+	d := make([]*ristretto255.Element, len(b.points))
+	points := make([]ristretto255.Element, len(b.points))
 	evaluated = make([][]byte, len(b.points))
 	for i, c := range b.points {
 		d[i] = points[i].ScalarMult(k.sk, c)
@@ -157,8 +157,8 @@ func NewClient(pub []byte) (*Client, error) {
 type Blinded struct {
 	Elements [][]byte // to send, serialized
 	inputs   [][]byte
-	blinds   []*edwards25519.Scalar
-	points   []*edwards25519.Point
+	blinds   []*ristretto255.Scalar
+	points   []*ristretto255.Element
 }
 
 // String says how many elements there are and nothing else.
@@ -172,7 +172,7 @@ func (b *Blinded) GoString() string { return b.String() }
 // Blind blinds each id with fresh randomness.
 func (c *Client) Blind(ids []identifier.ID) (*Blinded, error) {
 	inputs := make([][]byte, len(ids))
-	blinds := make([]*edwards25519.Scalar, len(ids))
+	blinds := make([]*ristretto255.Scalar, len(ids))
 	for i, id := range ids {
 		inputs[i] = id.Canonical()
 		blinds[i] = randomScalar()
@@ -181,7 +181,7 @@ func (c *Client) Blind(ids []identifier.ID) (*Blinded, error) {
 }
 
 // blind computes Cᵢ = rᵢ·H(xᵢ) in constant time: rᵢ hides xᵢ.
-func (c *Client) blind(inputs [][]byte, blinds []*edwards25519.Scalar) (*Blinded, error) {
+func (c *Client) blind(inputs [][]byte, blinds []*ristretto255.Scalar) (*Blinded, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("hashing: nothing to blind")
 	}
@@ -189,12 +189,12 @@ func (c *Client) blind(inputs [][]byte, blinds []*edwards25519.Scalar) (*Blinded
 		Elements: make([][]byte, len(inputs)),
 		inputs:   inputs,
 		blinds:   blinds,
-		points:   make([]*edwards25519.Point, len(inputs)),
+		points:   make([]*ristretto255.Element, len(inputs)),
 	}
-	points := make([]edwards25519.Point, len(inputs))
-	var h edwards25519.Point
+	points := make([]ristretto255.Element, len(inputs))
+	var h ristretto255.Element
 	for i, x := range inputs {
-		if hashToGroup(&h, x).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		if hashToGroup(&h, x).Equal(ristretto255.NewIdentityElement()) == 1 {
 			return nil, errors.New("hashing: an input hashes to the identity") // RFC 9497 InvalidInputError; probability 2⁻²⁵²
 		}
 		b.points[i] = points[i].ScalarMult(blinds[i], &h)
@@ -215,8 +215,8 @@ func (c *Client) Finalize(b *Blinded, evaluated [][]byte, proof []byte) ([][]byt
 	if len(evaluated) != len(b.Elements) {
 		return nil, fmt.Errorf("%d evaluated elements for %d blinded: %w", len(evaluated), len(b.Elements), ErrBadElement)
 	}
-	d := make([]*edwards25519.Point, len(evaluated))
-	points := make([]edwards25519.Point, len(evaluated))
+	d := make([]*ristretto255.Element, len(evaluated))
+	points := make([]ristretto255.Element, len(evaluated))
 	for i, e := range evaluated {
 		if !decodeElement(&points[i], e) {
 			return nil, fmt.Errorf("evaluated element %d: %w", i, ErrBadElement)
@@ -227,8 +227,8 @@ func (c *Client) Finalize(b *Blinded, evaluated [][]byte, proof []byte) ([][]byt
 		return nil, ErrBadProof
 	}
 	out := make([][]byte, len(d))
-	var inv edwards25519.Scalar
-	var u edwards25519.Point
+	var inv ristretto255.Scalar
+	var u ristretto255.Element
 	for i := range d {
 		u.ScalarMult(inv.Invert(b.blinds[i]), d[i])
 		out[i] = finalizeHash(b.inputs[i], encodeElement(&u))
