@@ -119,8 +119,8 @@ func (k *Key) evaluate(b *BlindedBatch, nonce *ristretto255.Scalar) (evaluated [
 // SuffixBytes bytes. Working on hex digits lets BucketBits be any multiple of
 // 4, and is exactly what a browser computes from the same definition.
 func Split(y []byte, l khabardar.Layout) (prefix string, suffix []byte) {
-	h := hex.EncodeToString(y)
 	p := l.PrefixLen()
+	h := hex.EncodeToString(y[:min(len(y), (p+1)/2+l.SuffixBytes)]) // only the digits used: ingest splits every identifier
 	suffix, err := hex.DecodeString(h[p : p+2*l.SuffixBytes])
 	if err != nil {
 		panic(err) // hex of hex never fails
