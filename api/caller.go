@@ -138,9 +138,10 @@ func (s *Server) charge(c *fiber.Ctx, cl ratelimit.Class, who caller, n int64) e
 	}
 	s.limiterDep.track(nil)
 	h := &c.Response().Header
-	h.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
-	h.Set("X-RateLimit-Remaining", strconv.FormatInt(max(d.Remaining, 0), 10))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	var num [20]byte // every request sets these: no allocation, no key normalising
+	h.SetCanonical(headerLimit, strconv.AppendInt(num[:0], d.Limit, 10))
+	h.SetCanonical(headerRemaining, strconv.AppendInt(num[:0], max(d.Remaining, 0), 10))
+	h.SetCanonical(headerReset, strconv.AppendInt(num[:0], d.Reset.Unix(), 10))
 	if d.Allowed {
 		return nil
 	}
@@ -154,6 +155,13 @@ func (s *Server) charge(c *fiber.Ctx, cl ratelimit.Class, who caller, n int64) e
 	return khabardar.Errorf(wire.CodeRateLimited, "%s rate limit for %s requests is used up; retry after %d seconds (%s)",
 		scopeText(d.Scope), cl, secs, now.Add(time.Duration(secs)*time.Second).UTC().Format(time.RFC3339))
 }
+
+// The rate-limit headers, in the form fasthttp normalises names to.
+var (
+	headerLimit     = []byte("X-Ratelimit-Limit")
+	headerRemaining = []byte("X-Ratelimit-Remaining")
+	headerReset     = []byte("X-Ratelimit-Reset")
+)
 
 func scopeLabel(scope string) string {
 	switch scope {
