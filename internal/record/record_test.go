@@ -3,6 +3,8 @@ package record
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/khabardar/khabardar"
@@ -70,4 +72,51 @@ func TestEntries(t *testing.T) {
 	if e := Entries(nil, size, name); e == nil || len(e) != 0 {
 		t.Fatal("empty bucket must be an empty, non-nil slice")
 	}
+}
+
+// TestSortPacked: the integer sort gives the byte-slice sort's output for
+// every record size up to 16, with many duplicates and shared prefixes.
+func TestSortPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for size := 1; size <= 17; size++ {
+		for _, n := range []int{0, 1, 2, 100, 5000} {
+			b := make([]byte, n*size)
+			for i := range b {
+				b[i] = byte(r.IntN(3)) // few values: duplicates and ties
+			}
+			want := sortBytes(slices.Clone(b), size)
+			if got := Sort(slices.Clone(b), size); !bytes.Equal(got, want) {
+				t.Fatalf("size %d, %d records: Sort differs from the byte-slice sort", size, n)
+			}
+		}
+	}
+}
+
+// sortBytes is Sort without the packed fast path.
+func sortBytes(b []byte, size int) []byte {
+	var recs [][]byte
+	for i := 0; i < len(b); i += size {
+		recs = append(recs, b[i:i+size])
+	}
+	slices.SortFunc(recs, bytes.Compare)
+	return bytes.Join(slices.CompactFunc(recs, bytes.Equal), nil)
+}
+
+func BenchmarkSort(b *testing.B) {
+	const size = 4 + 8 + RefBytes // prefix, suffix and Ref, as groupBatch sorts them
+	src := make([]byte, 100_000*size)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range src {
+		src[i] = byte(r.Uint32())
+	}
+	b.Run("packed", func(b *testing.B) {
+		for b.Loop() {
+			Sort(slices.Clone(src), size)
+		}
+	})
+	b.Run("bytes", func(b *testing.B) {
+		for b.Loop() {
+			sortBytes(slices.Clone(src), size)
+		}
+	})
 }
