@@ -191,6 +191,27 @@ func buckets(c *config, w *workspace) ([]row, error) {
 	return rows, nil
 }
 
+// bucketStack: the bucket experiment's baseline, the bare constant handler,
+// against the same handler behind this server's own stack (request checks,
+// metrics, security headers, timeouts, connection caps, ReduceMemoryUsage):
+// how much of the bucket route's budget the stack alone takes. Ratio: the
+// stacked handler's rate ÷ the bare one's; CPU: bare ÷ stacked.
+func bucketStack(c *config, w *workspace) ([]row, error) {
+	stack, constant, err := w.benchPair(c.heavyPairs, "api", "^BenchmarkBucket$/^embedded$/^constant-stack$", "^BenchmarkBucket$/^embedded$/^constant$", c.bucketTime)
+	if err != nil {
+		return nil, err
+	}
+	return []row{{
+		what: "the bucket experiment's constant body **behind this server's stack ÷ the bare constant handler** (embedded)",
+		figures: fmt.Sprintf("stack %.0f, bare %.0f req/s; %.0f / %.0f µs CPU per request (server and client)",
+			median(stack, "req/s"), median(constant, "req/s"), median(stack, "cpu-µs/req"), median(constant, "cpu-µs/req")),
+		wall:   ratios(c.heavyPairs, func(i int) float64 { return stack[i]["req/s"] / constant[i]["req/s"] }),
+		cpu:    ratios(c.heavyPairs, func(i int) float64 { return constant[i]["cpu-µs/req"] / stack[i]["cpu-µs/req"] }),
+		pairs:  c.heavyPairs,
+		target: "none: the ceiling for the bucket route",
+	}}, nil
+}
+
 // ingests: ingest against the direct evaluation alone, per store. Ratio:
 // identifiers per CPU-second of ingest ÷ evaluations per CPU-second of
 // Key.Hash; wall: identifiers/s ÷ evaluations/s on all cores.

@@ -18,6 +18,7 @@
 //	hash           hashing: ingest's direct evaluation, circl's FullEvaluate vs Key.Hash
 //	evaluate       POST /v1/evaluate, 1 element, vs hashing.Key.Evaluate alone
 //	bucket         GET /v1/buckets, 1 M identifiers, vs a constant fiber handler (embedded, Redis)
+//	bucket-stack   the same constant body behind this server's stack vs the bare handler
 //	ingest         ingest of 200 k identifiers vs Key.Hash alone, per CPU-second (embedded, Redis)
 //	socket         ingest opening the store vs through a running serve's admin socket
 //	load           khabardar load against serve: the binary at --old vs this tree
@@ -52,7 +53,7 @@ type config struct {
 
 func main() {
 	var c config
-	only := flag.String("only", "", "comma-separated experiments (default: all): proof (the next three), proof-server, proof-client, hash, evaluate, bucket, ingest, socket, load")
+	only := flag.String("only", "", "comma-separated experiments (default: all): proof (the next three), proof-server, proof-client, hash, evaluate, bucket, bucket-stack, ingest, socket, load")
 	flag.IntVar(&c.pairs, "pairs", 5, "interleaved pairs per light experiment (proof, evaluate, load)")
 	flag.IntVar(&c.heavyPairs, "heavy-pairs", 3, "interleaved pairs per heavy experiment (bucket, ingest)")
 	flag.StringVar(&c.old, "old", "cde199d", "the commit whose binary load compares with")
@@ -139,6 +140,7 @@ var experiments = []struct {
 	{[]string{"proof", "proof-server", "proof-client", "hash"}, proofs},
 	{[]string{"evaluate"}, evaluate},
 	{[]string{"bucket"}, buckets},
+	{[]string{"bucket-stack"}, bucketStack},
 	{[]string{"ingest"}, ingests},
 	{[]string{"socket"}, socket},
 	{[]string{"load"}, load},
