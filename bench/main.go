@@ -46,6 +46,7 @@ type config struct {
 	old        string
 	loadFor    time.Duration
 	users      int
+	loadWarm   bool
 	ingestN    int
 	bucketTime string
 	keep       bool
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&c.old, "old", "cde199d", "the commit whose binary load compares with")
 	flag.DurationVar(&c.loadFor, "load-duration", 10*time.Second, "each load run's length")
 	flag.IntVar(&c.users, "load-concurrency", 16, "load's virtual users")
+	flag.BoolVar(&c.loadWarm, "load-warm", false, "read every bucket once before each load run, so that it measures a server whose bucket cache is warm")
 	flag.IntVar(&c.ingestN, "ingest-n", 200_000, "identifiers per ingest run")
 	flag.StringVar(&c.bucketTime, "bucket-time", "5s", "each bucket run's -benchtime")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
